@@ -1,0 +1,24 @@
+# Sourced by the other scripts: makes .venv (and node_modules) current, then puts them on PATH.
+# Reinstalls only when pyproject.toml or package-lock.json changed since the last install.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${ONA_PATS_VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+
+_stamp() { cat "$ROOT/pyproject.toml" "$ROOT/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "scripts: creating $VENV" >&2
+  "$PYTHON" -m venv "$VENV"
+fi
+if [ "$(cat "$VENV/.ona-pats-stamp" 2>/dev/null)" != "$(_stamp)" ]; then
+  echo "scripts: installing ona-pats and its dev tools into $VENV" >&2
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]"
+  if [ -f "$ROOT/package-lock.json" ]; then
+    (cd "$ROOT" && npm ci --silent --no-audit --no-fund)
+  fi
+  _stamp > "$VENV/.ona-pats-stamp"
+fi
+export PATH="$VENV/bin:$ROOT/node_modules/.bin:$PATH"
+cd "$ROOT"

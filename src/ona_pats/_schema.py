@@ -1,0 +1,24 @@
+"""Loads the generated gitpod.v1 modules, with a clear error when the schema collides.
+
+protobuf's default descriptor pool is global to the process. The official ``gitpod-sdk``
+registers its own, different ``gitpod/v1/*.proto`` files under the same names; whichever
+package is imported second would fail with protobuf's opaque ``TypeError``. This module turns
+that into an ``ImportError`` that says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+_COLLISION = (
+    "ona_pats cannot load its gitpod.v1 schema: another package in this process has already "
+    "registered a different 'gitpod/v1/*.proto' in protobuf's global descriptor pool (most "
+    "likely the official 'gitpod-sdk', which ships a top-level 'gitpod' package). Two schemas "
+    "for the same proto files cannot live in one Python process; use ona_pats and that package "
+    "from separate virtual environments or processes."
+)
+
+try:
+    from ._gen.gitpod.v1 import identity_pb2, pagination_pb2, user_connect, user_pb2
+except TypeError as exc:  # protobuf: "Couldn't build proto file into descriptor pool"
+    raise ImportError(f"{_COLLISION} (protobuf said: {exc})") from exc
+
+__all__ = ["identity_pb2", "pagination_pb2", "user_connect", "user_pb2"]
