@@ -1,0 +1,459 @@
+"""The ``ona-pats`` command line: manage personal access tokens, run the local server, the demo.
+
+Every command but ``serve`` and ``demo`` talks to the API through :class:`ona_pats.Client`, so
+the token and base URL come from the environment exactly as the client reads them
+(``ONA_API_KEY`` / ``GITPOD_API_KEY``, ``ONA_BASE_URL`` / ``GITPOD_BASE_URL``). The token is never
+taken from the command line, where ``ps`` would show it, and never printed back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from connectrpc.code import Code
+
+from . import _cli_format as fmt
+from ._exceptions import ConfigurationError, OnaPatsError, ValidationError
+
+if TYPE_CHECKING:
+    from ._client import Client
+    from ._schema import user_pb2
+
+PROG = "ona-pats"
+
+
+class ExitCode(enum.IntEnum):
+    """The exit status of ``ona-pats``; each failure class has its own, for scripts."""
+
+    OK = 0
+    ERROR = 1  # any other API or runtime error, or a declined confirmation
+    USAGE = 2  # bad arguments, invalid input, missing or unsafe configuration
+    UNAUTHENTICATED = 3  # no valid token: missing, unknown or expired
+    NOT_FOUND = 4  # the named token does not exist (or is not yours)
+    PERMISSION_DENIED = 5  # the token may not do this, e.g. a read-only token mutating
+    ROTATE_INCOMPLETE = 6  # rotate created the successor but the old token still exists
+    INTERRUPTED = 130  # Ctrl-C
+
+
+_EXIT_CODES_HELP = """\
+exit status:
+  0    success
+  1    other API or runtime error (server unavailable, internal error, ...), or
+       the delete confirmation was declined
+  2    usage error: bad arguments, invalid input, missing or unsafe configuration
+  3    authentication error: the token is missing, unknown or expired
+  4    not found: no such token (or not one you may see)
+  5    permission denied: e.g. a read-only token asked to delete or create
+  6    rotate incomplete: the new token exists, but deleting the old one failed
+  130  interrupted
+
+environment:
+  ONA_API_KEY, GITPOD_API_KEY    the API token (never accepted as an argument)
+  ONA_BASE_URL, GITPOD_BASE_URL  the API base URL (default https://app.ona.com/api)
+"""
+
+# Connect codes with their own exit status; any other code is ExitCode.ERROR.
+_CODE_EXITS = {
+    Code.UNAUTHENTICATED: ExitCode.UNAUTHENTICATED,
+    Code.NOT_FOUND: ExitCode.NOT_FOUND,
+    Code.PERMISSION_DENIED: ExitCode.PERMISSION_DENIED,
+    Code.INVALID_ARGUMENT: ExitCode.USAGE,
+}
+
+_TOKEN_VARIABLES = ("ONA_API_KEY", "GITPOD_API_KEY")
+
+
+class CLIError(Exception):
+    """A failure the CLI reports as one line, with its exit status."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument types
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return fmt.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(text: str) -> float:
+    """A timeout: plain seconds (``2.5``) or a duration (``2m``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = _duration(text).total_seconds()
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _bounded(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}: {value}")
+        return value
+
+    return parse
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+
+
+def _add_globals(parser: argparse.ArgumentParser, *, root: bool) -> None:
+    """Add the global options; subcommands take them too, after their name (``list --debug``)."""
+    group = parser.add_argument_group("global options")
+    default: Any = None if root else argparse.SUPPRESS
+    group.add_argument("--base-url", default=default, help="API base URL (default: from env)")
+    group.add_argument(
+        "--protocol", choices=("proto", "json"), default=default, help="wire codec (default proto)"
+    )
+    group.add_argument(
+        "--timeout", type=_seconds, default=default, metavar="SECONDS", help="per call, e.g. 30"
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if root else argparse.SUPPRESS,
+        help="show tracebacks on errors",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``ona-pats`` argument parser with every subcommand."""
+    parser = _Parser(
+        prog=PROG,
+        description="Manage Ona (formerly Gitpod) personal access tokens.",
+        epilog=_EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_globals(parser, root=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (summary, configure, handler) in _COMMANDS.items():
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=_EXIT_CODES_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        configure(sub)
+        _add_globals(sub, root=False)
+        sub.set_defaults(handler=handler)
+    return parser
+
+
+def _configure_serve(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=_bounded(0, 65535), default=8080, help="default 8080")
+    parser.add_argument("--db", default="ona-pats.sqlite3", help="SQLite file (created if absent)")
+    parser.add_argument("--token-file", metavar="PATH", help="write the admin token here (0600)")
+    parser.add_argument(
+        "--seed", type=_bounded(0, 1_000_000), default=0, metavar="N", help="add N demo tokens"
+    )
+
+
+def _configure_list(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="JSON lines, one token per line")
+    parser.add_argument("--all", action="store_true", help="follow every page")
+    parser.add_argument(
+        "--user-id",
+        dest="user_ids",
+        action="append",
+        metavar="UUID",
+        help="only this user's tokens (repeatable)",
+    )
+    parser.add_argument("--page-size", type=_bounded(1, 100), metavar="N", help="1..100")
+    parser.add_argument("--page-token", metavar="TOKEN", help="resume from a next-page token")
+    parser.add_argument(
+        "--expiring-within",
+        type=_duration,
+        metavar="DURATION",
+        help="only tokens expiring within DURATION (e.g. 7d; expired ones too); implies --all",
+    )
+
+
+def _configure_get(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID", help="the token's UUID")
+    parser.add_argument("--json", action="store_true", help="one JSON line")
+
+
+def _configure_create(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user-id", required=True, metavar="UUID", help="the owner's UUID")
+    parser.add_argument("--description", default="", help='what it is for, e.g. "ci"')
+    parser.add_argument(
+        "--valid-for", type=_duration, metavar="DURATION", help="lifetime, e.g. 30d (max 90d)"
+    )
+    parser.add_argument("--read-only", action="store_true", help="deny every mutation")
+    parser.add_argument("--json", action="store_true", help='print {"token": ...}')
+
+
+def _configure_delete(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID", help="the token's UUID")
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _configure_rotate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", metavar="ID", help="the UUID of the token to replace")
+    parser.add_argument("--json", action="store_true", help='print {"token": ...}')
+
+
+def _configure_demo(parser: argparse.ArgumentParser) -> None:
+    del parser  # no options of its own
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+
+
+def _client(args: argparse.Namespace) -> Client:
+    from ._client import Client
+
+    options = {"base_url": args.base_url, "protocol": args.protocol, "timeout": args.timeout}
+    return Client(**{key: value for key, value in options.items() if value is not None})
+
+
+def _out(text: str = "") -> None:
+    print(text, file=sys.stdout, flush=True)
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from . import server
+
+    server.run(
+        host=args.host, port=args.port, db=args.db, token_file=args.token_file, seed=args.seed
+    )
+    return ExitCode.OK
+
+
+def _pages(args: argparse.Namespace, client: Client) -> Iterator[Any]:
+    filter_ = {"user_ids": args.user_ids} if args.user_ids else None
+    pager = client.users.pats.list(filter=filter_, page_size=args.page_size, token=args.page_token)
+    return iter(pager.pages())
+
+
+def _collect(
+    args: argparse.Namespace, client: Client
+) -> tuple[list[user_pb2.PersonalAccessToken], str]:
+    """Fetch one page, or every page with --all, drawing progress on a terminal."""
+    pages = _pages(args, client)
+    follow = args.all or args.expiring_within is not None
+    progress = fmt.Progress(sys.stderr, enabled=follow and sys.stderr.isatty())
+    pats: list[user_pb2.PersonalAccessToken] = []
+    next_token = ""
+    try:
+        for page in pages:
+            pats.extend(page.items)
+            next_token = page.next_token
+            progress.update(len(page.items))
+            if not follow:
+                break
+    finally:
+        progress.clear()
+    return pats, ("" if follow else next_token)
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    with _client(args) as client:
+        pats, next_token = _collect(args, client)
+    if args.expiring_within is not None:
+        pats = list(fmt.expiring_within(pats, args.expiring_within, now))
+    _print_pats(pats, as_json=args.json, now=now)
+    if next_token:
+        _note(f"{PROG}: more tokens follow: pass --all, or --page-token {next_token}")
+    return ExitCode.OK
+
+
+def _print_pats(
+    pats: Sequence[user_pb2.PersonalAccessToken], *, as_json: bool, now: datetime
+) -> None:
+    if as_json:
+        for pat in pats:
+            _out(fmt.json_line(_to_dict(pat)))
+    elif pats:
+        _out(fmt.render_table(pats, now))
+    else:
+        _note("No personal access tokens.")
+
+
+def _to_dict(pat: user_pb2.PersonalAccessToken) -> dict[str, Any]:
+    from ._json import to_dict
+
+    return to_dict(pat)
+
+
+def _run_get(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        pat = client.users.pats.get(personal_access_token_id=args.id)
+    if args.json:
+        _out(fmt.json_line(_to_dict(pat)))
+    else:
+        _out(fmt.render_details(pat, datetime.now(UTC)))
+    return ExitCode.OK
+
+
+def _print_secret(secret: str, *, as_json: bool) -> None:
+    _out(fmt.json_line({"token": secret}) if as_json else secret)
+
+
+def _run_create(args: argparse.Namespace) -> int:
+    options: dict[str, Any] = {"description": args.description, "read_only": args.read_only}
+    if args.valid_for is not None:
+        options["valid_for"] = args.valid_for
+    with _client(args) as client:
+        secret = client.users.pats.create(user_id=args.user_id, **options)
+    _print_secret(secret, as_json=args.json)
+    _note(f"{PROG}: created a token for user {args.user_id}; the secret above is shown only once.")
+    return ExitCode.OK
+
+
+def _confirm(pat: user_pb2.PersonalAccessToken) -> bool:
+    label = f'"{pat.description}" ' if pat.description else ""
+    sys.stderr.write(
+        f"Delete personal access token {label}{pat.id} of user {pat.user_id}?\n"
+        "Anything using it stops working; this cannot be undone. [y/N] "
+    )
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in {"y", "yes"}
+
+
+def _run_delete(args: argparse.Namespace) -> int:
+    if not args.yes and not sys.stdin.isatty():
+        raise CLIError(
+            "refusing to delete without confirmation: stdin is not a terminal; pass --yes",
+            ExitCode.USAGE,
+        )
+    with _client(args) as client:
+        if not args.yes and not _confirm(client.users.pats.get(personal_access_token_id=args.id)):
+            raise CLIError("not confirmed; nothing was deleted")
+        client.users.pats.delete(personal_access_token_id=args.id)
+    _out(f"Deleted personal access token {args.id}.")
+    return ExitCode.OK
+
+
+def _run_rotate(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        rotation = client.users.pats.rotate(personal_access_token_id=args.id)
+    _print_secret(rotation, as_json=args.json)
+    _note(f"{PROG}: replaced token {args.id}; the new secret above is shown only once.")
+    return ExitCode.OK
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    del args
+    return run_demo()
+
+
+_Handler = Callable[[argparse.Namespace], int]
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], _Handler]] = {
+    "serve": ("run the embedded UserService server (SQLite)", _configure_serve, _run_serve),
+    "list": ("list personal access tokens", _configure_list, _run_list),
+    "get": ("show one personal access token", _configure_get, _run_get),
+    "create": ("create a token and print its secret once", _configure_create, _run_create),
+    "delete": ("delete (revoke) a token", _configure_delete, _run_delete),
+    "rotate": ("replace a token with a new one, then delete it", _configure_rotate, _run_rotate),
+    "demo": ("run the demo against a throwaway local server", _configure_demo, _run_demo),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The exit status for an exception raised while running a command."""
+    if isinstance(exc, CLIError):
+        return exc.code
+    if isinstance(exc, ValidationError | ConfigurationError):
+        return ExitCode.USAGE
+    code = getattr(exc, "code", None)
+    if isinstance(exc, OnaPatsError) and isinstance(code, Code):
+        return _CODE_EXITS.get(code, ExitCode.ERROR)
+    return ExitCode.ERROR
+
+
+def redact(text: str) -> str:
+    """Replace every API token found in the environment by ``***``."""
+    for name in _TOKEN_VARIABLES:
+        secret = os.environ.get(name, "").strip()
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def describe(exc: BaseException) -> str:
+    """One line saying what went wrong, for stderr; never the token."""
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    if isinstance(exc, CLIError | ValidationError | ConfigurationError):
+        line = str(exc)
+    elif isinstance(exc, OnaPatsError) and isinstance(code, Code):
+        line = f"{code.value}: {message}"
+        if code is Code.UNAUTHENTICATED:
+            line += " (the token comes from ONA_API_KEY or GITPOD_API_KEY)"
+    else:
+        line = f"{type(exc).__name__}: {message}"
+    return redact(" ".join(line.split()))
+
+
+def _report(exc: BaseException, *, debug: bool) -> int:
+    if debug:
+        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    _note(f"{PROG}: error: {describe(exc)}")
+    return exit_code_for(exc)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ona-pats`` with ``argv`` (default ``sys.argv[1:]``) and return the exit status.
+
+    Args:
+        argv: the arguments after the program name.
+
+    Returns:
+        An :class:`ExitCode` value; see ``ona-pats --help``.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already reported by _Parser
+        return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        _note(f"\n{PROG}: interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # e.g. `ona-pats list --all | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
+    except Exception as exc:
+        return _report(exc, debug=args.debug)

@@ -1,0 +1,170 @@
+"""Output helpers of the ``ona-pats`` CLI: durations, timestamps, the token table, progress.
+
+Pure functions over protobuf messages and plain values, so they are tested without a server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any
+
+from ._schema import identity_pb2, user_pb2
+
+#: The units a duration on the command line may use, largest first.
+_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION = re.compile(r"(?:\d+[wdhms])+")
+_PART = re.compile(r"(\d+)([wdhms])")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse a duration such as ``30d``, ``12h``, ``1w``, ``90m`` or ``1d12h``.
+
+    Args:
+        text: digits followed by a unit (w, d, h, m, s), one or more such parts.
+
+    Returns:
+        The duration as a ``timedelta``.
+
+    Raises:
+        ValueError: when ``text`` is not such a duration.
+    """
+    cleaned = text.strip().lower()
+    if not _DURATION.fullmatch(cleaned):
+        raise ValueError(f"invalid duration {text!r}: use a number and a unit, like 30d, 12h or 1w")
+    seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
+    return timedelta(seconds=seconds)
+
+
+def format_duration(delta: timedelta) -> str:
+    """Format a duration for people, to two units at most: ``29d 23h``, ``5m``, ``0s``."""
+    seconds = int(abs(delta).total_seconds())
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts[:2]) or "0s"
+
+
+def relative(when: datetime, now: datetime) -> str:
+    """Say how far ``when`` is from ``now``: ``in 29d 23h`` or ``3h 2m ago``."""
+    if when >= now:
+        return f"in {format_duration(when - now)}"
+    return f"{format_duration(now - when)} ago"
+
+
+def to_datetime(pat: user_pb2.PersonalAccessToken, name: str) -> datetime | None:
+    """Return a Timestamp field of ``pat`` as an aware UTC datetime, or None when unset."""
+    if not pat.HasField(name):  # type: ignore[arg-type]  # the name is one of the Timestamp fields
+        return None
+    stamp = getattr(pat, name)
+    result: datetime = stamp.ToDatetime(tzinfo=UTC)
+    return result
+
+
+def short_time(when: datetime | None, now: datetime) -> str:
+    """Format a point in time as ``2026-12-23 16:03Z (in 30d)``; ``never`` when unset."""
+    if when is None:
+        return "never"
+    return f"{when:%Y-%m-%d %H:%MZ} ({relative(when, now)})"
+
+
+_COLUMNS = ("ID", "USER", "DESCRIPTION", "EXPIRES", "LAST USED", "READ-ONLY")
+
+
+def table_row(pat: user_pb2.PersonalAccessToken, now: datetime) -> tuple[str, ...]:
+    """The table cells of one token, in the order of the table's columns."""
+    return (
+        pat.id,
+        pat.user_id,
+        pat.description or "-",
+        short_time(to_datetime(pat, "expires_at"), now),
+        short_time(to_datetime(pat, "last_used"), now),
+        "yes" if pat.read_only else "no",
+    )
+
+
+def render_table(pats: Sequence[user_pb2.PersonalAccessToken], now: datetime) -> str:
+    """Render tokens as an aligned, plain-text table with a header line."""
+    rows = [_COLUMNS, *(table_row(pat, now) for pat in pats)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def render_details(pat: user_pb2.PersonalAccessToken, now: datetime) -> str:
+    """Render one token as ``key: value`` lines, for ``ona-pats get``."""
+    created = to_datetime(pat, "created_at")
+    creator = f"{pat.creator.id or '-'} ({principal_name(pat.creator.principal)})"
+    pairs = (
+        ("id", pat.id),
+        ("user", pat.user_id),
+        ("description", pat.description or "-"),
+        ("creator", creator),
+        ("created", short_time(created, now)),
+        ("expires", short_time(to_datetime(pat, "expires_at"), now)),
+        ("last used", short_time(to_datetime(pat, "last_used"), now)),
+        ("read-only", "yes" if pat.read_only else "no"),
+    )
+    return "\n".join(f"{key + ':':<13}{value}" for key, value in pairs)
+
+
+def principal_name(number: int) -> str:
+    """The enum name of a Principal number, or the number itself when this schema lacks it."""
+    try:
+        return identity_pb2.Principal.Name(number)  # type: ignore[arg-type]
+    except ValueError:
+        return str(number)
+
+
+def json_line(document: dict[str, Any]) -> str:
+    """One compact JSON line (JSON Lines), keys kept in the order given."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+def expiring_within(
+    pats: Iterable[user_pb2.PersonalAccessToken], window: timedelta, now: datetime
+) -> Iterable[user_pb2.PersonalAccessToken]:
+    """Yield the tokens that expire at or before ``now + window`` (expired ones included)."""
+    deadline = now + window
+    for pat in pats:
+        expires = to_datetime(pat, "expires_at")
+        if expires is not None and expires <= deadline:
+            yield pat
+
+
+@dataclass
+class Progress:
+    """A one-line progress indicator on a terminal; silent when ``enabled`` is false.
+
+    Attributes:
+        stream: where to draw, normally ``sys.stderr``.
+        enabled: draw only when true (the CLI passes ``stream.isatty()``).
+    """
+
+    stream: IO[str]
+    enabled: bool
+    pages: int = 0
+    items: int = 0
+    _drawn: bool = field(default=False, repr=False)
+
+    def update(self, page_items: int) -> None:
+        """Count one more page holding ``page_items`` tokens and redraw the line."""
+        self.pages += 1
+        self.items += page_items
+        if self.enabled:
+            noun = "page" if self.pages == 1 else "pages"
+            self.stream.write(f"\r\x1b[Klisting tokens: {self.pages} {noun}, {self.items} tokens")
+            self.stream.flush()
+            self._drawn = True
+
+    def clear(self) -> None:
+        """Erase the line, so that the output after it starts clean."""
+        if self._drawn:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self._drawn = False
