@@ -184,7 +184,7 @@ def test_official_bytes_decode_into_ours_and_back(full_name: str) -> None:
     assert back == official
 
 
-BUF = Path(sys.executable).parent / "buf"
+BUF = shutil.which("buf") or Path(sys.executable).parent / "buf"
 
 
 def _buf_breaking(proto: Path) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,44 @@
+"""gen/ is exactly what scripts/generate makes from proto/, and the check notices when not."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK = ROOT / "scripts" / "check-generated"
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A copy of the schema, the buf configuration and the committed gen/ tree."""
+    for name in ("buf.yaml", "buf.gen.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for name in ("proto", "gen"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def _check(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(CHECK), str(root)], capture_output=True, text=True, check=False)
+
+
+def test_editing_a_proto_without_regenerating_fails_the_check(checkout: Path) -> None:
+    proto = checkout / "proto/gitpod/v1/user.proto"
+    proto.write_text(
+        proto.read_text().replace("bool read_only = 8;", "bool read_only = 8;\n  string note = 9;")
+    )
+    result = _check(checkout)
+    assert result.returncode == 1
+    assert "gen/ is stale" in result.stderr
+
+
+def test_hand_editing_a_generated_file_fails_the_check(checkout: Path) -> None:
+    stub = checkout / "gen/python/gitpod/v1/user_pb2.pyi"
+    stub.write_text(stub.read_text() + "\n# a hand edit\n")
+    result = _check(checkout)
+    assert result.returncode == 1
+    assert "user_pb2.pyi" in result.stderr
