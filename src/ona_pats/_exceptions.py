@@ -6,12 +6,30 @@ OnaPatsError
   ValidationError        rejected before sending; .field
   JSONMappingError       bad JSON or RFC 3339; .path, .value (also a ValueError)
   PaginationError        the server repeated a next token
+  RotationError          rotate() created the successor but could not delete the old token
   APIError               .code, .message, .details, .http_status, .headers, .request_id
-    (one subclass per Connect code, added by the client module)
+    CanceledError, UnknownError, InvalidArgumentError, DeadlineExceededError,
+    NotFoundError, AlreadyExistsError, PermissionDeniedError, ResourceExhaustedError,
+    FailedPreconditionError, AbortedError, OutOfRangeError, UnimplementedError,
+    InternalError, UnavailableError, DataLossError, UnauthenticatedError
+    InvalidResponseError  not a Connect response (HTML 502, wrong content type, bad body)
 ```
+
+The ``APIError`` subclass is chosen by the Connect code, never by the HTTP status, in one
+place: :func:`map_connect_errors`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from types import TracebackType
+from typing import ClassVar
+
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError, ErrorDetail
+from connectrpc.request import Headers
+from connectrpc.client import ResponseMetadata
 
 
 class OnaPatsError(Exception):
@@ -28,6 +46,9 @@ class ValidationError(OnaPatsError, ValueError):
     Attributes:
         field: the request field at fault, in proto field-path form (``filter.user_ids[3]``).
     """
+
+    #: The Connect code the server would have answered with.
+    code: ClassVar[Code] = Code.INVALID_ARGUMENT
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
@@ -52,3 +73,312 @@ class JSONMappingError(OnaPatsError, ValueError):
 
 class PaginationError(OnaPatsError):
     """A paginated listing cannot continue, for example the server repeated a next token."""
+
+
+class RotationError(OnaPatsError):
+    """``rotate()`` created the new token but failed to delete the old one.
+
+    The old token is still valid. The new secret is only on this exception: keep it, then
+    delete the old token yourself.
+
+    Attributes:
+        new_token: the secret of the successor token (never shown in ``str()`` or ``repr()``).
+        old_token_id: the id of the token that is still valid.
+        cause: the error the delete failed with (also ``__cause__``).
+    """
+
+    def __init__(self, *, new_token: str, old_token_id: str, cause: OnaPatsError) -> None:
+        super().__init__(
+            f"created the successor of {old_token_id} but could not delete the old token "
+            f"({type(cause).__name__}: {cause}); the new secret is on .new_token and the old "
+            "token is still valid"
+        )
+        self.new_token = new_token
+        self.old_token_id = old_token_id
+        self.cause = cause
+
+    def __repr__(self) -> str:
+        return f"RotationError(old_token_id={self.old_token_id!r}, new_token=<redacted>)"
+
+
+#: Response headers that carry a request id, most specific first.
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "x-trace-id")
+
+
+class APIError(OnaPatsError):
+    """The server, or the way to it, answered a call with an error.
+
+    ```python
+    try:
+        client.users.pats.get(personal_access_token_id=pat_id)
+    except ona_pats.NotFoundError:
+        ...
+    except ona_pats.APIError as exc:
+        print(exc.code, exc.http_status, exc.request_id)
+    ```
+
+    Attributes:
+        code: the Connect code (``connectrpc.code.Code``).
+        message: the server's error message.
+        details: the Connect error details (``connectrpc.errors.ErrorDetail``).
+        http_status: the HTTP status, or ``None`` when no response arrived.
+        headers: the response headers (empty when no response arrived).
+    """
+
+    #: The code this class stands for; ``APIError`` itself is used for none.
+    default_code: ClassVar[Code] = Code.UNKNOWN
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: Code | None = None,
+        details: Sequence[ErrorDetail] = (),
+        http_status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.code = self.default_code if code is None else code
+        self.message = message
+        self.details = tuple(details)
+        self.http_status = http_status
+        self.headers: Mapping[str, str] = Headers() if headers is None else headers
+        status = "" if http_status is None else f", HTTP {http_status}"
+        super().__init__(f"[{self.code.value}{status}] {message}")
+
+    @property
+    def request_id(self) -> str | None:
+        """The request id the server sent back, if any (for support tickets)."""
+        for name in _REQUEST_ID_HEADERS:
+            value = self.headers.get(name)
+            if value:
+                return value
+        return None
+
+
+class CanceledError(APIError):
+    """The call was canceled, usually by the caller."""
+
+    default_code = Code.CANCELED
+
+
+class UnknownError(APIError):
+    """An error of unclear origin."""
+
+    default_code = Code.UNKNOWN
+
+
+class InvalidArgumentError(APIError):
+    """The server rejected the request as invalid."""
+
+    default_code = Code.INVALID_ARGUMENT
+
+
+class DeadlineExceededError(APIError):
+    """The call's timeout expired before it completed."""
+
+    default_code = Code.DEADLINE_EXCEEDED
+
+
+class NotFoundError(APIError):
+    """The token (or user) does not exist."""
+
+    default_code = Code.NOT_FOUND
+
+
+class AlreadyExistsError(APIError):
+    """The resource already exists."""
+
+    default_code = Code.ALREADY_EXISTS
+
+
+class PermissionDeniedError(APIError):
+    """The caller may not do this."""
+
+    default_code = Code.PERMISSION_DENIED
+
+
+class ResourceExhaustedError(APIError):
+    """Rate limited or out of quota; see ``retry_after`` headers."""
+
+    default_code = Code.RESOURCE_EXHAUSTED
+
+
+class FailedPreconditionError(APIError):
+    """The system is not in a state that allows the operation."""
+
+    default_code = Code.FAILED_PRECONDITION
+
+
+class AbortedError(APIError):
+    """The operation was aborted, often by a concurrency conflict."""
+
+    default_code = Code.ABORTED
+
+
+class OutOfRangeError(APIError):
+    """The operation was attempted past the valid range."""
+
+    default_code = Code.OUT_OF_RANGE
+
+
+class UnimplementedError(APIError):
+    """The server does not implement this method."""
+
+    default_code = Code.UNIMPLEMENTED
+
+
+class InternalError(APIError):
+    """The server broke an invariant."""
+
+    default_code = Code.INTERNAL
+
+
+class UnavailableError(APIError):
+    """The service is unavailable or could not be reached (connection failures too)."""
+
+    default_code = Code.UNAVAILABLE
+
+
+class DataLossError(APIError):
+    """Unrecoverable data loss or corruption."""
+
+    default_code = Code.DATA_LOSS
+
+
+class UnauthenticatedError(APIError):
+    """The token is missing, wrong, expired or revoked."""
+
+    default_code = Code.UNAUTHENTICATED
+
+
+class InvalidResponseError(APIError):
+    """The response is not a Connect response: an HTML 502 from a proxy, a wrong content
+    type, a body that does not decode, a body over the read limit, an unfollowed redirect.
+
+    ``code`` is the Connect code of the HTTP status for error statuses (so a proxy's 502 or
+    503 is ``unavailable`` and retried like one) and ``internal`` for a bad 200 response.
+    """
+
+    default_code = Code.INTERNAL
+
+
+_BY_CODE: dict[Code, type[APIError]] = {
+    cls.default_code: cls
+    for cls in (
+        CanceledError,
+        UnknownError,
+        InvalidArgumentError,
+        DeadlineExceededError,
+        NotFoundError,
+        AlreadyExistsError,
+        PermissionDeniedError,
+        ResourceExhaustedError,
+        FailedPreconditionError,
+        AbortedError,
+        OutOfRangeError,
+        UnimplementedError,
+        InternalError,
+        UnavailableError,
+        DataLossError,
+        UnauthenticatedError,
+    )
+}
+
+
+def error_class(code: Code) -> type[APIError]:
+    """Return the ``APIError`` subclass that stands for a Connect code."""
+    return _BY_CODE.get(code, APIError)
+
+
+class ResponseTooLarge(Exception):  # noqa: N818 - internal signal, never reaches users
+    """Raised inside a transport when a response body exceeds the read limit."""
+
+    def __init__(self, limit: int, http_status: int) -> None:
+        super().__init__(f"the response body exceeds the read limit of {limit} bytes")
+        self.http_status = http_status
+
+
+# connectrpc's own read-limit message (connectrpc._shared.message_too_large_error).
+_TOO_LARGE_PREFIX = "message is larger than configured max"
+
+
+def _is_connect_error_body(headers: Mapping[str, str]) -> bool:
+    content_type = headers.get("content-type", "")
+    return content_type.partition(";")[0].strip().lower() == "application/json"
+
+
+def translate(
+    exc: ConnectError, http_status: int | None, headers: Mapping[str, str], secret: str = ""
+) -> APIError:
+    """Turn a connectrpc error into the ``APIError`` subclass of its code.
+
+    Args:
+        exc: what connectrpc raised.
+        http_status: the status of the response, ``None`` when none arrived.
+        headers: the response headers.
+        secret: a string to redact from the message (the token).
+
+    Returns:
+        The typed error; an ``InvalidResponseError`` when the response was not Connect's.
+    """
+    message = exc.message.replace(secret, "<redacted>") if secret else exc.message
+    cause = exc.__cause__
+    if isinstance(cause, ResponseTooLarge):
+        return InvalidResponseError(str(cause), http_status=cause.http_status, headers=headers)
+    if http_status is not None and message.startswith(_TOO_LARGE_PREFIX):
+        return InvalidResponseError(message, http_status=http_status, headers=headers)
+    if http_status == HTTPStatus.OK:
+        return InvalidResponseError(
+            f"the 200 response could not be read: {message}",
+            http_status=http_status,
+            headers=headers,
+        )
+    if http_status is not None and not _is_connect_error_body(headers):
+        content_type = headers.get("content-type", "no content type")
+        return InvalidResponseError(
+            f"HTTP {http_status} response is not a Connect response ({content_type})",
+            code=exc.code,
+            http_status=http_status,
+            headers=headers,
+        )
+    return error_class(exc.code)(
+        message, code=exc.code, details=exc.details, http_status=http_status, headers=headers
+    )
+
+
+class map_connect_errors:  # noqa: N801 - used like a function: `with map_connect_errors():`
+    """The one place connectrpc errors become ``APIError``: a context manager.
+
+    It also records the response's status and headers (``.metadata``), which the typed
+    errors carry and ``with_raw_response`` returns.
+
+    ```python
+    with map_connect_errors() as mapped:
+        response = stub.execute_unary(...)
+    mapped.metadata.headers
+    ```
+
+    Raises:
+        APIError: the subclass of the Connect code, ``from`` the connectrpc error.
+    """
+
+    __slots__ = ("metadata", "secret")
+
+    def __init__(self, secret: str = "") -> None:
+        self.metadata = ResponseMetadata()
+        self.secret = secret
+
+    def __enter__(self) -> map_connect_errors:
+        self.metadata.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        meta = self.metadata
+        meta.__exit__(exc_type, exc, tb)
+        if isinstance(exc, ConnectError):
+            raise translate(exc, meta.http_status, meta.headers, self.secret) from exc

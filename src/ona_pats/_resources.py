@@ -1,0 +1,652 @@
+"""``Users`` / ``AsyncUsers`` and ``Pats`` / ``AsyncPats``: one method per RPC, plus ``rotate``.
+
+Request building, validation and response checks are plain functions shared by both twins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from connectrpc.client import ResponseMetadata
+
+from . import _transport
+from ._exceptions import InvalidResponseError, OnaPatsError, RotationError
+from ._pagination import AsyncPager, Page, Pager
+from ._schema import user_pb2
+from ._types import PatListFilter
+from ._validation import (
+    MAX_VALID_FOR,
+    check_filter,
+    check_limit,
+    check_page_size,
+    check_str,
+    check_uuid,
+    check_valid_for,
+)
+
+if TYPE_CHECKING:
+    from ._client import AsyncClient, Client
+
+T = TypeVar("T")
+PersonalAccessToken = user_pb2.PersonalAccessToken
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse(Generic[T]):
+    """A response with its HTTP status and headers, from ``pats.with_raw_response``.
+
+    ```python
+    raw = client.users.pats.with_raw_response.get(personal_access_token_id=pat_id)
+    raw.headers.get("x-ratelimit-remaining"), raw.request_id
+    pat = raw.parse()
+    ```
+
+    Attributes:
+        http_status: the HTTP status (200).
+        headers: the response headers.
+    """
+
+    http_status: int | None
+    headers: Mapping[str, str] = field(repr=False)
+    _parsed: T = field(repr=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The request id the server sent back, if any."""
+        return self.headers.get("x-request-id") or self.headers.get("request-id")
+
+    def parse(self) -> T:
+        """Return what the plain method would have returned."""
+        return self._parsed
+
+
+def _raw(value: T, meta: ResponseMetadata) -> RawResponse[T]:
+    return RawResponse(meta.http_status, meta.headers, value)
+
+
+# --- request building and response checks, shared by both twins -------------------------
+
+
+def _get_request(personal_access_token_id: str) -> user_pb2.GetPersonalAccessTokenRequest:
+    check_uuid("personal_access_token_id", personal_access_token_id)
+    return user_pb2.GetPersonalAccessTokenRequest(personal_access_token_id=personal_access_token_id)
+
+
+def _delete_request(personal_access_token_id: str) -> user_pb2.DeletePersonalAccessTokenRequest:
+    check_uuid("personal_access_token_id", personal_access_token_id)
+    return user_pb2.DeletePersonalAccessTokenRequest(
+        personal_access_token_id=personal_access_token_id
+    )
+
+
+def _create_request(
+    user_id: str, description: str, valid_for: timedelta | None, read_only: bool
+) -> user_pb2.CreatePersonalAccessTokenRequest:
+    check_uuid("user_id", user_id)
+    check_str("description", description)
+    request = user_pb2.CreatePersonalAccessTokenRequest(
+        user_id=user_id, description=description, read_only=bool(read_only)
+    )
+    if check_valid_for(valid_for) is not None:
+        request.valid_for.FromTimedelta(valid_for)
+    return request
+
+
+def _list_request(
+    filter: PatListFilter | None, page_size: int | None
+) -> user_pb2.ListPersonalAccessTokensRequest:
+    request = user_pb2.ListPersonalAccessTokensRequest()
+    if page_size is not None:
+        request.pagination.page_size = check_page_size(page_size)
+    user_ids = check_filter(filter)
+    if user_ids:
+        request.filter.user_ids.extend(user_ids)
+    return request
+
+
+def _at_token(
+    template: user_pb2.ListPersonalAccessTokensRequest, token: str
+) -> user_pb2.ListPersonalAccessTokensRequest:
+    if not token:
+        return template
+    request = user_pb2.ListPersonalAccessTokensRequest()
+    request.CopyFrom(template)
+    request.pagination.token = token
+    return request
+
+
+def _page(
+    response: user_pb2.ListPersonalAccessTokensResponse, meta: ResponseMetadata
+) -> Page[PersonalAccessToken]:
+    return Page(
+        tuple(response.personal_access_tokens), response.pagination.next_token, meta.headers
+    )
+
+
+def _pat(response: user_pb2.GetPersonalAccessTokenResponse, meta: ResponseMetadata) -> Any:
+    if not response.HasField("pat"):
+        raise InvalidResponseError(
+            "the Get response has no pat", http_status=meta.http_status, headers=meta.headers
+        )
+    return response.pat
+
+
+def _secret(response: user_pb2.CreatePersonalAccessTokenResponse, meta: ResponseMetadata) -> str:
+    if not response.token:
+        raise InvalidResponseError(
+            "the Create response has no token", http_status=meta.http_status, headers=meta.headers
+        )
+    return response.token
+
+
+def _successor_lifetime(old: PersonalAccessToken, valid_for: timedelta | None) -> timedelta | None:
+    if valid_for is not None or not (old.HasField("created_at") and old.HasField("expires_at")):
+        return valid_for
+    lifetime = old.expires_at.ToDatetime() - old.created_at.ToDatetime()
+    return min(lifetime, MAX_VALID_FOR) if lifetime > timedelta(0) else None
+
+
+def _rotation_error(secret: str, old: PersonalAccessToken, exc: OnaPatsError) -> RotationError:
+    return RotationError(new_token=secret, old_token_id=old.id, cause=exc)
+
+
+# --- sync --------------------------------------------------------------------------------
+
+
+class PatsWithRawResponse:
+    """``pats`` methods that return a :class:`RawResponse` (status, headers, ``.parse()``)."""
+
+    def __init__(self, client: Client) -> None:
+        self._call = client._call
+
+    def get(
+        self,
+        *,
+        personal_access_token_id: str,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[PersonalAccessToken]:
+        """Get one token's metadata, with the response's status and headers.
+
+        Args:
+            personal_access_token_id: the token's id (a UUID).
+            timeout: this call's time budget in seconds (default: the client's).
+            max_retries: this call's retries (default: the client's).
+
+        Returns:
+            A raw response whose ``parse()`` returns the ``PersonalAccessToken``.
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
+        """
+        request = _get_request(personal_access_token_id)
+        response, meta = self._call(_transport.GET, request, timeout, max_retries)
+        return _raw(_pat(response, meta), meta)
+
+    def create(
+        self,
+        *,
+        user_id: str,
+        description: str = "",
+        valid_for: timedelta | None = None,
+        read_only: bool = False,
+        timeout: float | None = None,
+    ) -> RawResponse[str]:
+        """Create a token, with the response's status and headers.
+
+        Args:
+            user_id: the owner (a UUID).
+            description: what the token is for.
+            valid_for: its lifetime, at most 90 days (default: the server's).
+            read_only: whether the token can only read.
+            timeout: this call's time budget in seconds (default: the client's).
+
+        Returns:
+            A raw response whose ``parse()`` returns the secret.
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+            APIError: the call failed. It is never retried.
+        """
+        request = _create_request(user_id, description, valid_for, read_only)
+        response, meta = self._call(_transport.CREATE, request, timeout, 0)
+        return _raw(_secret(response, meta), meta)
+
+    def delete(
+        self, *, personal_access_token_id: str, timeout: float | None = None
+    ) -> RawResponse[None]:
+        """Delete (revoke) a token, with the response's status and headers.
+
+        Args:
+            personal_access_token_id: the token's id (a UUID).
+            timeout: this call's time budget in seconds (default: the client's).
+
+        Returns:
+            A raw response whose ``parse()`` returns ``None``.
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed. It is never retried.
+        """
+        request = _delete_request(personal_access_token_id)
+        _, meta = self._call(_transport.DELETE, request, timeout, 0)
+        return _raw(None, meta)
+
+
+class Pats:
+    """``client.users.pats``: personal access tokens."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._call = client._call
+
+    @cached_property
+    def with_raw_response(self) -> PatsWithRawResponse:
+        """The same methods, returning the HTTP status and headers too."""
+        return PatsWithRawResponse(self._client)
+
+    def list(
+        self,
+        *,
+        filter: PatListFilter | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> Pager[PersonalAccessToken]:
+        """List tokens lazily, page by page; nothing is sent until you iterate.
+
+        Args:
+            filter: ``{"user_ids": [...]}``, at most 25 user ids.
+            page_size: items per page, 1..100 (default: the server's, 25).
+            token: a ``next_token`` to resume a listing from.
+            limit: the most items to yield in all.
+            timeout: each page's time budget in seconds (default: the client's).
+            max_retries: each page's retries (default: the client's).
+
+        Returns:
+            A :class:`Pager`: iterate for tokens, ``.pages()`` for pages.
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+        """
+        template = _list_request(filter, page_size)
+        check_limit(limit)
+        call = self._call
+
+        def fetch(page_token: str) -> Page[PersonalAccessToken]:
+            request = _at_token(template, page_token)
+            response, meta = call(_transport.LIST, request, timeout, max_retries)
+            return _page(response, meta)
+
+        return Pager(fetch, token=check_str("pagination.token", token or ""), limit=limit)
+
+    def get(
+        self,
+        *,
+        personal_access_token_id: str,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> PersonalAccessToken:
+        """Get one token's metadata (never its secret).
+
+        Args:
+            personal_access_token_id: the token's id (a UUID).
+            timeout: this call's time budget in seconds (default: the client's).
+            max_retries: this call's retries (default: the client's).
+
+        Returns:
+            The ``PersonalAccessToken``.
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
+        """
+        request = _get_request(personal_access_token_id)
+        response, meta = self._call(_transport.GET, request, timeout, max_retries)
+        return _pat(response, meta)  # type: ignore[no-any-return]
+
+    def create(
+        self,
+        *,
+        user_id: str,
+        description: str = "",
+        valid_for: timedelta | None = None,
+        read_only: bool = False,
+        timeout: float | None = None,
+    ) -> str:
+        """Create a token and return its secret (shown once; it cannot be read again).
+
+        Args:
+            user_id: the owner (a UUID).
+            description: what the token is for.
+            valid_for: its lifetime, at most 90 days (default: the server's).
+            read_only: whether the token can only read.
+            timeout: this call's time budget in seconds (default: the client's).
+
+        Returns:
+            The secret.
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+            APIError: the call failed. It is never retried.
+        """
+        request = _create_request(user_id, description, valid_for, read_only)
+        response, meta = self._call(_transport.CREATE, request, timeout, 0)
+        return _secret(response, meta)
+
+    def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> None:
+        """Delete (revoke) a token for good.
+
+        Args:
+            personal_access_token_id: the token's id (a UUID).
+            timeout: this call's time budget in seconds (default: the client's).
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed. It is never retried.
+        """
+        request = _delete_request(personal_access_token_id)
+        self._call(_transport.DELETE, request, timeout, 0)
+
+    def rotate(
+        self,
+        *,
+        personal_access_token_id: str,
+        valid_for: timedelta | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """Replace a token: create its successor, then delete it.
+
+        The successor has the same user, description and read-only flag. Each of the three
+        calls (get, create, delete) has its own time budget.
+
+        Args:
+            personal_access_token_id: the token to replace (a UUID).
+            valid_for: the successor's lifetime (default: the old token's, at most 90 days).
+            timeout: each call's time budget in seconds (default: the client's).
+
+        Returns:
+            The successor's secret.
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+            APIError: the get or the create failed; nothing changed.
+            RotationError: the successor exists but the old token could not be deleted;
+                the new secret is on ``.new_token``.
+        """
+        old = self.get(personal_access_token_id=personal_access_token_id, timeout=timeout)
+        secret = self.create(
+            user_id=old.user_id,
+            description=old.description,
+            valid_for=_successor_lifetime(old, check_valid_for(valid_for)),
+            read_only=old.read_only,
+            timeout=timeout,
+        )
+        try:
+            self.delete(personal_access_token_id=old.id, timeout=timeout)
+        except OnaPatsError as exc:
+            raise _rotation_error(secret, old, exc) from exc
+        return secret
+
+
+class Users:
+    """``client.users``."""
+
+    def __init__(self, client: Client) -> None:
+        self.pats = Pats(client)
+        """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``rotate``."""
+
+
+# --- async -------------------------------------------------------------------------------
+
+
+class AsyncPatsWithRawResponse:
+    """Async ``pats`` methods that return a :class:`RawResponse`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._call = client._call
+
+    async def get(
+        self,
+        *,
+        personal_access_token_id: str,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> RawResponse[PersonalAccessToken]:
+        """Get one token's metadata, with the response's status and headers.
+
+        Args:
+            personal_access_token_id: the token's id (a UUID).
+            timeout: this call's time budget in seconds (default: the client's).
+            max_retries: this call's retries (default: the client's).
+
+        Returns:
+            A raw response whose ``parse()`` returns the ``PersonalAccessToken``.
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed.
+        """
+        request = _get_request(personal_access_token_id)
+        response, meta = await self._call(_transport.GET, request, timeout, max_retries)
+        return _raw(_pat(response, meta), meta)
+
+    async def create(
+        self,
+        *,
+        user_id: str,
+        description: str = "",
+        valid_for: timedelta | None = None,
+        read_only: bool = False,
+        timeout: float | None = None,
+    ) -> RawResponse[str]:
+        """Create a token, with the response's status and headers.
+
+        Args:
+            user_id: the owner (a UUID).
+            description: what the token is for.
+            valid_for: its lifetime, at most 90 days (default: the server's).
+            read_only: whether the token can only read.
+            timeout: this call's time budget in seconds (default: the client's).
+
+        Returns:
+            A raw response whose ``parse()`` returns the secret.
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+            APIError: the call failed. It is never retried.
+        """
+        request = _create_request(user_id, description, valid_for, read_only)
+        response, meta = await self._call(_transport.CREATE, request, timeout, 0)
+        return _raw(_secret(response, meta), meta)
+
+    async def delete(
+        self, *, personal_access_token_id: str, timeout: float | None = None
+    ) -> RawResponse[None]:
+        """Delete (revoke) a token, with the response's status and headers.
+
+        Args:
+            personal_access_token_id: the token's id (a UUID).
+            timeout: this call's time budget in seconds (default: the client's).
+
+        Returns:
+            A raw response whose ``parse()`` returns ``None``.
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed. It is never retried.
+        """
+        request = _delete_request(personal_access_token_id)
+        _, meta = await self._call(_transport.DELETE, request, timeout, 0)
+        return _raw(None, meta)
+
+
+class AsyncPats:
+    """``client.users.pats`` of the :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._call = client._call
+
+    @cached_property
+    def with_raw_response(self) -> AsyncPatsWithRawResponse:
+        """The same methods, returning the HTTP status and headers too."""
+        return AsyncPatsWithRawResponse(self._client)
+
+    def list(
+        self,
+        *,
+        filter: PatListFilter | None = None,
+        page_size: int | None = None,
+        token: str | None = None,
+        limit: int | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> AsyncPager[PersonalAccessToken]:
+        """List tokens lazily, page by page; use ``async for``.
+
+        Args:
+            filter: ``{"user_ids": [...]}``, at most 25 user ids.
+            page_size: items per page, 1..100 (default: the server's, 25).
+            token: a ``next_token`` to resume a listing from.
+            limit: the most items to yield in all.
+            timeout: each page's time budget in seconds (default: the client's).
+            max_retries: each page's retries (default: the client's).
+
+        Returns:
+            An :class:`AsyncPager`: ``async for`` tokens, ``.pages()`` for pages.
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+        """
+        template = _list_request(filter, page_size)
+        check_limit(limit)
+        call = self._call
+
+        async def fetch(page_token: str) -> Page[PersonalAccessToken]:
+            request = _at_token(template, page_token)
+            response, meta = await call(_transport.LIST, request, timeout, max_retries)
+            return _page(response, meta)
+
+        return AsyncPager(fetch, token=check_str("pagination.token", token or ""), limit=limit)
+
+    async def get(
+        self,
+        *,
+        personal_access_token_id: str,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> PersonalAccessToken:
+        """Get one token's metadata (never its secret).
+
+        Args:
+            personal_access_token_id: the token's id (a UUID).
+            timeout: this call's time budget in seconds (default: the client's).
+            max_retries: this call's retries (default: the client's).
+
+        Returns:
+            The ``PersonalAccessToken``.
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed.
+        """
+        request = _get_request(personal_access_token_id)
+        response, meta = await self._call(_transport.GET, request, timeout, max_retries)
+        return _pat(response, meta)  # type: ignore[no-any-return]
+
+    async def create(
+        self,
+        *,
+        user_id: str,
+        description: str = "",
+        valid_for: timedelta | None = None,
+        read_only: bool = False,
+        timeout: float | None = None,
+    ) -> str:
+        """Create a token and return its secret (shown once).
+
+        Args:
+            user_id: the owner (a UUID).
+            description: what the token is for.
+            valid_for: its lifetime, at most 90 days (default: the server's).
+            read_only: whether the token can only read.
+            timeout: this call's time budget in seconds (default: the client's).
+
+        Returns:
+            The secret.
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+            APIError: the call failed. It is never retried.
+        """
+        request = _create_request(user_id, description, valid_for, read_only)
+        response, meta = await self._call(_transport.CREATE, request, timeout, 0)
+        return _secret(response, meta)
+
+    async def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> None:
+        """Delete (revoke) a token for good.
+
+        Args:
+            personal_access_token_id: the token's id (a UUID).
+            timeout: this call's time budget in seconds (default: the client's).
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed. It is never retried.
+        """
+        request = _delete_request(personal_access_token_id)
+        await self._call(_transport.DELETE, request, timeout, 0)
+
+    async def rotate(
+        self,
+        *,
+        personal_access_token_id: str,
+        valid_for: timedelta | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """Replace a token: create its successor, then delete it.
+
+        Args:
+            personal_access_token_id: the token to replace (a UUID).
+            valid_for: the successor's lifetime (default: the old token's, at most 90 days).
+            timeout: each call's time budget in seconds (default: the client's).
+
+        Returns:
+            The successor's secret.
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+            APIError: the get or the create failed; nothing changed.
+            RotationError: the successor exists but the old token could not be deleted.
+        """
+        old = await self.get(personal_access_token_id=personal_access_token_id, timeout=timeout)
+        secret = await self.create(
+            user_id=old.user_id,
+            description=old.description,
+            valid_for=_successor_lifetime(old, check_valid_for(valid_for)),
+            read_only=old.read_only,
+            timeout=timeout,
+        )
+        try:
+            await self.delete(personal_access_token_id=old.id, timeout=timeout)
+        except OnaPatsError as exc:
+            raise _rotation_error(secret, old, exc) from exc
+        return secret
+
+
+class AsyncUsers:
+    """``client.users`` of the :class:`AsyncClient`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.pats = AsyncPats(client)
+        """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``rotate``."""
+
+

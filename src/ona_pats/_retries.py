@@ -1,0 +1,141 @@
+"""Retry eligibility, backoff and the call deadline: pure functions, no I/O.
+
+A call is retried only when its method is marked ``NO_SIDE_EFFECTS`` in the schema (the
+method's ``idempotency_level``, read from the descriptors) and the error says trying again
+may help. The deadline covers every attempt and every sleep.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+from connectrpc.code import Code
+from connectrpc.method import IdempotencyLevel
+
+from ._exceptions import APIError, DeadlineExceededError
+
+RETRYABLE_CODES = frozenset({Code.UNAVAILABLE, Code.RESOURCE_EXHAUSTED})
+#: A Retry-After longer than this is not "sane": the call fails at once instead of waiting.
+MAX_RETRY_AFTER = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How a retryable call is retried.
+
+    Args:
+        max_retries: retries after the first attempt (0 disables retrying).
+        initial_delay: the first backoff, in seconds.
+        max_delay: the cap of one backoff, in seconds (a server's Retry-After may exceed it).
+        multiplier: the growth of the backoff per attempt.
+        jitter: the fraction of each backoff that is randomized (0..1).
+    """
+
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    multiplier: float = 2.0
+    jitter: float = 0.25
+
+
+def is_retryable(level: IdempotencyLevel, code: Code) -> bool:
+    """Whether an error with ``code`` on a method of ``level`` may be retried."""
+    return level is IdempotencyLevel.NO_SIDE_EFFECTS and code in RETRYABLE_CODES
+
+
+def backoff(attempt: int, policy: RetryPolicy, rand: Callable[[], float] = random.random) -> float:
+    """The sleep before retry number ``attempt + 1``: exponential, capped, with jitter."""
+    base = min(policy.max_delay, policy.initial_delay * policy.multiplier**attempt)
+    return base * (1 - policy.jitter * rand())
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta seconds or an HTTP date).
+
+    Returns:
+        The delay (0 for a date in the past), or ``None`` if absent or unparsable.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = datetime.now(UTC) if now is None else now
+    return max(0.0, (when - current).total_seconds())
+
+
+def retry_delay(
+    level: IdempotencyLevel,
+    exc: APIError,
+    attempt: int,
+    policy: RetryPolicy,
+    rand: Callable[[], float] = random.random,
+) -> float | None:
+    """How long to sleep before retrying after ``exc``, or ``None`` not to retry.
+
+    Args:
+        level: the method's idempotency level.
+        exc: the error of attempt number ``attempt`` (0-based).
+        attempt: how many retries were already made.
+        policy: the retry settings of the call.
+        rand: a source of uniform numbers in [0, 1), for the jitter.
+    """
+    if attempt >= policy.max_retries or not is_retryable(level, exc.code):
+        return None
+    after = parse_retry_after(_get(exc.headers, "retry-after"))
+    if after is not None and after <= MAX_RETRY_AFTER:
+        return after
+    if after is not None:
+        return math.inf
+    return backoff(attempt, policy, rand)
+
+
+def _get(headers: Mapping[str, str], name: str) -> str | None:
+    return headers.get(name)
+
+
+class Deadline:
+    """The end of a call's time budget (``None``: no limit), on the monotonic clock."""
+
+    __slots__ = ("_end", "_first")
+
+    def __init__(self, timeout: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self._end = None if timeout is None else clock() + timeout
+        self._first: int | None = None if timeout is None else math.ceil(timeout * 1000)
+
+    def remaining(self, clock: Callable[[], float] = time.monotonic) -> float | None:
+        """Seconds left, or ``None`` when the call has no limit."""
+        return None if self._end is None else self._end - clock()
+
+    def timeout_ms(self) -> int | None:
+        """The ``Connect-Timeout-Ms`` of the next attempt: what is left of the budget.
+
+        Raises:
+            DeadlineExceededError: nothing is left.
+        """
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        left = self.remaining()
+        if left is None:
+            return None
+        if left <= 0:
+            raise DeadlineExceededError("the call's timeout expired between attempts")
+        return max(1, math.ceil(left * 1000))
+
+    def allows(self, delay: float) -> bool:
+        """Whether sleeping ``delay`` seconds still leaves time for another attempt."""
+        left = self.remaining()
+        return delay != math.inf and (left is None or delay < left)

@@ -1,0 +1,152 @@
+"""Builds the generated connectrpc clients, their codecs and HTTP clients.
+
+The only module that touches ``UserServiceClient`` / ``UserServiceClientSync``. Per-method
+objects (``MethodInfo``) are built once, from the schema's descriptors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyqwest
+from connectrpc.codec import Codec
+from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_json_codec
+from connectrpc.interceptor import Interceptor, InterceptorSync
+from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
+from google.protobuf import descriptor_pb2
+
+from ._exceptions import ConfigurationError
+from ._schema import user_connect, user_pb2
+from ._types import WireProtocol
+
+_SERVICE = user_pb2.DESCRIPTOR.services_by_name["UserService"]
+_LEVELS = {
+    descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN: IdempotencyLevel.UNKNOWN,
+    descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS: IdempotencyLevel.NO_SIDE_EFFECTS,
+    descriptor_pb2.MethodOptions.IDEMPOTENT: IdempotencyLevel.IDEMPOTENT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One RPC as the wrapper calls it: its ``MethodInfo`` and derived facts."""
+
+    info: MethodInfo[Any, Any]
+    path: str
+    level: IdempotencyLevel
+
+
+def operation(name: str) -> Operation:
+    """The :class:`Operation` of a ``UserService`` method, read from its descriptor."""
+    method = _SERVICE.methods_by_name[name]
+    level = _LEVELS[method.GetOptions().idempotency_level]
+    info: MethodInfo[Any, Any] = MethodInfo(
+        name=method.name,
+        service_name=_SERVICE.full_name,
+        input=getattr(user_pb2, method.input_type.name),
+        output=getattr(user_pb2, method.output_type.name),
+        idempotency_level=level,
+        stream_type=StreamType.UNARY,
+    )
+    return Operation(info, f"/{_SERVICE.full_name}/{method.name}", level)
+
+
+CREATE = operation("CreatePersonalAccessToken")
+GET = operation("GetPersonalAccessToken")
+LIST = operation("ListPersonalAccessTokens")
+DELETE = operation("DeletePersonalAccessToken")
+
+
+def json_codec() -> Codec:
+    """The codec of ``protocol="json"``: ``ona_pats._json.ProtoJSONCodec`` when present.
+
+    Falls back to connectrpc's google-protobuf JSON codec.
+    """
+    try:
+        module = importlib.import_module("ona_pats._json")
+    except ImportError:
+        return google_protobuf_json_codec()
+    codec_class = getattr(module, "ProtoJSONCodec", None)
+    if codec_class is None:
+        return google_protobuf_json_codec()
+    codec: Codec = codec_class()
+    return codec
+
+
+def codec_for(protocol: WireProtocol) -> Codec:
+    """The connectrpc codec of a wire protocol.
+
+    Raises:
+        ConfigurationError: an unknown protocol name.
+    """
+    if protocol == "proto":
+        return google_protobuf_binary_codec()
+    if protocol == "json":
+        return json_codec()
+    raise ConfigurationError(f"protocol must be 'proto' or 'json', got {protocol!r}")
+
+
+def _transport_options() -> dict[str, Any]:
+    # System CAs plus SSL_CERT_FILE; proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY,
+    # which reqwest reads itself. Redirects are followed by the client, within one origin.
+    options: dict[str, Any] = {"tls_include_system_certs": True, "follow_redirects": False}
+    cert_file = os.environ.get("SSL_CERT_FILE")
+    if cert_file:
+        try:
+            options["tls_ca_cert"] = Path(cert_file).read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(f"SSL_CERT_FILE={cert_file!r} cannot be read: {exc}") from exc
+    return options
+
+
+def default_sync_transport() -> pyqwest.SyncHTTPTransport:
+    """A pyqwest transport with system CAs, ``SSL_CERT_FILE`` and proxy variables honoured."""
+    return pyqwest.SyncHTTPTransport(**_transport_options())
+
+
+def default_async_transport() -> pyqwest.HTTPTransport:
+    """The async twin of :func:`default_sync_transport`."""
+    return pyqwest.HTTPTransport(**_transport_options())
+
+
+def sync_stub(
+    base_url: str,
+    *,
+    codec: Codec,
+    http_client: pyqwest.SyncClient,
+    interceptors: Iterable[InterceptorSync],
+    read_max_bytes: int | None,
+) -> user_connect.UserServiceClientSync:
+    """The generated sync client, with requests sent uncompressed (they are small)."""
+    return user_connect.UserServiceClientSync(
+        base_url,
+        codec=codec,
+        send_compression=None,
+        read_max_bytes=read_max_bytes,
+        interceptors=interceptors,
+        http_client=http_client,
+    )
+
+
+def async_stub(
+    base_url: str,
+    *,
+    codec: Codec,
+    http_client: pyqwest.Client,
+    interceptors: Iterable[Interceptor],
+    read_max_bytes: int | None,
+) -> user_connect.UserServiceClient:
+    """The generated async client, with requests sent uncompressed (they are small)."""
+    return user_connect.UserServiceClient(
+        base_url,
+        codec=codec,
+        send_compression=None,
+        read_max_bytes=read_max_bytes,
+        interceptors=interceptors,
+        http_client=http_client,
+    )
