@@ -1,0 +1,67 @@
+"""The ASGI application: the generated Connect app, our codecs, and the query-string seam."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from connectrpc.codec import Codec
+from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_json_codec
+
+from ona_pats._schema import user_connect
+
+from ._service import QUERY_PARAMS, UserService
+from ._store import Store
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def json_codec() -> Codec[Any, Any]:
+    """The server's JSON codec: the project's strict one when present, else connectrpc's."""
+    try:
+        module = importlib.import_module("ona_pats._json")
+    except ImportError:
+        return google_protobuf_json_codec()
+    codec: Codec[Any, Any] = module.ProtoJSONCodec()
+    return codec
+
+
+def create_app(store: Store) -> ASGIApp:
+    """Build the ASGI application serving ``gitpod.v1.UserService`` from ``store``.
+
+    It speaks Connect (and gRPC / gRPC-Web over HTTP/2 servers) with the binary and JSON
+    codecs, gzip, and Connect GET for the side-effect-free methods. Mount it in any ASGI
+    server; :class:`ona_pats.server.Server` runs it under uvicorn.
+
+    Args:
+        store: the token store the service reads and writes.
+
+    Returns:
+        An ASGI 3 application.
+    """
+    connect_app = user_connect.UserServiceASGIApplication(
+        UserService(store), codecs=[google_protobuf_binary_codec(), json_codec()]
+    )
+    return _with_query_params(connect_app)
+
+
+def _with_query_params(app: Any) -> ASGIApp:
+    """Expose the URL query parameters to the handlers through ``QUERY_PARAMS``."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        raw = scope.get("query_string", b"").decode("utf-8", "replace")
+        reset = QUERY_PARAMS.set(parse_qs(raw, keep_blank_values=True))
+        try:
+            await app(scope, receive, send)
+        finally:
+            QUERY_PARAMS.reset(reset)
+
+    return middleware

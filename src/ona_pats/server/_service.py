@@ -1,0 +1,146 @@
+"""The ``gitpod.v1.UserService`` implementation: authenticate, validate, then ask the store."""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import sqlite3
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
+from connectrpc.request import RequestContext
+
+from ona_pats._schema import pagination_pb2, user_pb2
+
+from . import _pagination, _validation
+from ._store import Caller, Store, listing_filter
+
+#: The request's URL query parameters, set by the ASGI middleware in ``_app.py``: connectrpc
+#: hands handlers the headers but not the URL, and ListPersonalAccessTokens reads
+#: ``token`` / ``pageSize`` from it.
+QUERY_PARAMS: contextvars.ContextVar[Mapping[str, Sequence[str]]] = contextvars.ContextVar(
+    "ona_pats_query_params", default=MappingProxyType({})
+)
+_BEARER = "bearer"
+_Handler = TypeVar("_Handler", bound=Callable[..., Awaitable[Any]])
+
+
+def _database_errors(handler: _Handler) -> _Handler:
+    """Report SQLite failures as Connect errors instead of an opaque internal error."""
+
+    @functools.wraps(handler)
+    async def wrapper(*args: Any) -> Any:
+        try:
+            return await handler(*args)
+        except sqlite3.OperationalError as exc:  # locked or busy beyond busy_timeout
+            raise ConnectError(Code.UNAVAILABLE, "the token database is busy; retry") from exc
+        except sqlite3.Error as exc:
+            raise ConnectError(Code.INTERNAL, "the token database failed") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class UserService:
+    """The PAT methods of ``gitpod.v1.UserService`` over a :class:`Store`.
+
+    Args:
+        store: where tokens live and where authorization is enforced.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @_database_errors
+    async def create_personal_access_token(
+        self,
+        request: user_pb2.CreatePersonalAccessTokenRequest,
+        ctx: RequestContext[Any, Any],
+    ) -> user_pb2.CreatePersonalAccessTokenResponse:
+        """Create a token and return its secret, the only time it is ever sent."""
+        caller = self._authenticate(ctx)
+        user_id = _validation.require_uuid("user_id", request.user_id)
+        lifetime = _validation.valid_for_ns(request.valid_for, request.HasField("valid_for"))
+        issued = self._store.create(
+            caller,
+            user_id=user_id,
+            description=request.description,
+            valid_for_ns=lifetime,
+            read_only=request.read_only,
+        )
+        return user_pb2.CreatePersonalAccessTokenResponse(token=issued.token)
+
+    @_database_errors
+    async def get_personal_access_token(
+        self,
+        request: user_pb2.GetPersonalAccessTokenRequest,
+        ctx: RequestContext[Any, Any],
+    ) -> user_pb2.GetPersonalAccessTokenResponse:
+        """Return one token's metadata, never its secret."""
+        caller = self._authenticate(ctx)
+        pat_id = _validation.require_uuid(
+            "personal_access_token_id", request.personal_access_token_id
+        )
+        return user_pb2.GetPersonalAccessTokenResponse(pat=self._store.get(caller, pat_id))
+
+    @_database_errors
+    async def list_personal_access_tokens(
+        self,
+        request: user_pb2.ListPersonalAccessTokensRequest,
+        ctx: RequestContext[Any, Any],
+    ) -> user_pb2.ListPersonalAccessTokensResponse:
+        """Return one page of the tokens the caller may see, in creation order."""
+        caller = self._authenticate(ctx)
+        query = QUERY_PARAMS.get()
+        size = _validation.page_size(request.pagination.page_size, query)
+        token, token_field = _validation.page_token(request.pagination.token, query)
+        users = listing_filter(caller, _validation.filter_user_ids(request.filter.user_ids))
+        listing = _pagination.scope(caller.user_id, users)
+        now = self._store.clock()
+        after = self._open_page_token(token, token_field, listing, now) if token else None
+        items = self._store.list(users, after, size + 1)
+        next_token = ""
+        if len(items) > size:
+            last = items[size - 1]
+            position = _pagination.Position(_ns(last), last.id)
+            next_token = _pagination.encode(self._store.page_key, position, listing, now)
+        return user_pb2.ListPersonalAccessTokensResponse(
+            pagination=pagination_pb2.PaginationResponse(next_token=next_token),
+            personal_access_tokens=items[:size],
+        )
+
+    @_database_errors
+    async def delete_personal_access_token(
+        self,
+        request: user_pb2.DeletePersonalAccessTokenRequest,
+        ctx: RequestContext[Any, Any],
+    ) -> user_pb2.DeletePersonalAccessTokenResponse:
+        """Delete (revoke) one token."""
+        caller = self._authenticate(ctx)
+        pat_id = _validation.require_uuid(
+            "personal_access_token_id", request.personal_access_token_id
+        )
+        self._store.delete(caller, pat_id)
+        return user_pb2.DeletePersonalAccessTokenResponse()
+
+    def _authenticate(self, ctx: RequestContext[Any, Any]) -> Caller:
+        scheme, _, credentials = ctx.request_headers.get("authorization", "").partition(" ")
+        if scheme.lower() != _BEARER or not credentials.strip():
+            raise ConnectError(
+                Code.UNAUTHENTICATED, "missing bearer token: send 'Authorization: Bearer <token>'"
+            )
+        return self._store.authenticate(credentials.strip())
+
+    def _open_page_token(
+        self, token: str, field: str, listing: bytes, now: int
+    ) -> _pagination.Position:
+        try:
+            return _pagination.decode(self._store.page_key, token, listing, now)
+        except _pagination.PageTokenError as exc:
+            raise _validation.invalid(field, str(exc)) from None
+
+
+def _ns(pat: user_pb2.PersonalAccessToken) -> int:
+    return pat.created_at.seconds * 10**9 + pat.created_at.nanos
