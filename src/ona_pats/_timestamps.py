@@ -1,0 +1,259 @@
+"""RFC 3339 <-> ``google.protobuf.Timestamp`` <-> ``datetime``, and the Duration JSON strings.
+
+The JSON forms follow the proto3 JSON mapping
+(https://protobuf.dev/programming-guides/json/) and RFC 3339 section 5.6
+(https://www.rfc-editor.org/rfc/rfc3339#section-5.6) exactly:
+
+* Output is UTC with ``Z`` and 0, 3, 6 or 9 fractional digits.
+* Input accepts what RFC 3339's ``date-time`` allows: ``T``/``t``, ``Z``/``z`` or a numeric
+  offset up to +-23:59, 1 to 9 fractional digits (RFC 3339 allows more; a Timestamp cannot hold
+  them). Everything else is rejected: one-digit fields, an empty fraction, a space instead of
+  ``T``, non-ASCII digits, invalid dates (Feb 30), and instants outside
+  0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z once the offset is applied.
+* Second ``60`` (a leap second, which RFC 3339 allows) is rejected: a Timestamp has no leap
+  seconds (they are smeared, see timestamp.proto), so no instant could be chosen without
+  guessing; Go's protojson rejects it too.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from ._exceptions import ValidationError
+
+# Seconds since the epoch of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z (timestamp.proto).
+TIMESTAMP_MIN_SECONDS = -62_135_596_800
+TIMESTAMP_MAX_SECONDS = 253_402_300_799
+# +-10,000 years in seconds (duration.proto).
+DURATION_MAX_SECONDS = 315_576_000_000
+_NANOS_PER_SECOND = 1_000_000_000
+_EPOCH = datetime(1970, 1, 1)  # naive on purpose: only used for arithmetic, then formatted
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+# RFC 3339 section 5.6 date-time. [0-9], not \d: \d matches non-ASCII digits such as U+0660.
+_RFC3339 = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]*))?(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
+)
+_DURATION = re.compile(r"(-?)([0-9]{1,20})(?:\.([0-9]*))?s")
+
+
+class MappingProblem(Exception):
+    """Internal: a value breaks the JSON mapping; ``_json`` adds the path and re-raises publicly.
+
+    ``segments`` collects the path from the inside out (``[3]``, ``.createdAt``...) as the
+    error travels up, so the happy path never builds a path string.
+    """
+
+    def __init__(self, message: str, value: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.value = value
+        self.segments: list[str] = []
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146_097 + doe - 719_468
+
+
+def _month_length(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS_IN_MONTH[month]
+
+
+def _fraction_to_nanos(fraction: str | None, text: str) -> int:
+    if fraction is None:
+        return 0
+    if not 1 <= len(fraction) <= 9:
+        raise MappingProblem("fractional seconds must have 1 to 9 digits", text)
+    return int(fraction.ljust(9, "0"))
+
+
+def parse_timestamp(text: str) -> tuple[int, int]:
+    """Parse an RFC 3339 ``date-time`` into (seconds, nanos) since the epoch, UTC.
+
+    Raises:
+        MappingProblem: ``text`` is not an RFC 3339 date-time in the Timestamp range.
+    """
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise MappingProblem("not an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.f]Z|+HH:MM)", text)
+    year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
+    y, mo, d = int(year), int(month), int(day)
+    h, mi, s = int(hour), int(minute), int(second)
+    if not (1 <= mo <= 12 and 1 <= d <= _month_length(y, mo)):
+        raise MappingProblem("no such date", text)
+    if h > 23 or mi > 59:
+        raise MappingProblem("hour must be 00..23 and minute 00..59", text)
+    if s > 59:
+        raise MappingProblem("second must be 00..59 (Timestamps smear leap seconds)", text)
+    nanos = _fraction_to_nanos(fraction, text)
+    seconds = _days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + s
+    if sign is not None:
+        oh, om = int(off_h), int(off_m)
+        if oh > 23 or om > 59:
+            raise MappingProblem("offset must be within -23:59..+23:59", text)
+        offset = oh * 3_600 + om * 60
+        seconds -= offset if sign == "+" else -offset
+    if not TIMESTAMP_MIN_SECONDS <= seconds <= TIMESTAMP_MAX_SECONDS:
+        raise MappingProblem("outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z", text)
+    return seconds, nanos
+
+
+def _fraction(nanos: int) -> str:
+    """The fractional part for non-negative ``nanos``: "", ".123", ".123456" or ".123456789"."""
+    if nanos == 0:
+        return ""
+    if nanos % 1_000_000 == 0:
+        return f".{nanos // 1_000_000:03d}"
+    if nanos % 1_000 == 0:
+        return f".{nanos // 1_000:06d}"
+    return f".{nanos:09d}"
+
+
+def format_timestamp(seconds: int, nanos: int) -> str:
+    """Format (seconds, nanos) as RFC 3339 in UTC with ``Z`` and 0, 3, 6 or 9 digits.
+
+    Raises:
+        MappingProblem: the Timestamp is outside its documented range or nanos is not 0..999999999.
+    """
+    if not TIMESTAMP_MIN_SECONDS <= seconds <= TIMESTAMP_MAX_SECONDS:
+        raise MappingProblem("Timestamp seconds outside 0001-01-01..9999-12-31", seconds)
+    if not 0 <= nanos < _NANOS_PER_SECOND:
+        raise MappingProblem("Timestamp nanos must be 0..999999999", nanos)
+    # datetime covers exactly years 1..9999; isoformat() zero-pads the year to 4 digits.
+    return f"{(_EPOCH + timedelta(seconds=seconds)).isoformat()}{_fraction(nanos)}Z"
+
+
+def parse_duration(text: str) -> tuple[int, int]:
+    """Parse a proto3 JSON Duration (``"-1.5s"``) into (seconds, nanos) with matching signs.
+
+    Raises:
+        MappingProblem: not a Duration string, or beyond +-315,576,000,000 seconds.
+    """
+    match = _DURATION.fullmatch(text)
+    if match is None:
+        raise MappingProblem("not a Duration (for example '1.5s' or '-0.000000001s')", text)
+    negative, whole, fraction = match.groups()
+    seconds, nanos = int(whole), _fraction_to_nanos(fraction, text)
+    if seconds > DURATION_MAX_SECONDS:
+        raise MappingProblem("Duration outside +-315576000000 seconds", text)
+    if negative:
+        return -seconds, -nanos
+    return seconds, nanos
+
+
+def format_duration(seconds: int, nanos: int) -> str:
+    """Format (seconds, nanos) as ``"<seconds>[.<0, 3, 6 or 9 digits>]s"``.
+
+    Raises:
+        MappingProblem: out of range, nanos beyond +-999999999, or signs that disagree.
+    """
+    if not -DURATION_MAX_SECONDS <= seconds <= DURATION_MAX_SECONDS:
+        raise MappingProblem("Duration seconds outside +-315576000000", seconds)
+    if not -_NANOS_PER_SECOND < nanos < _NANOS_PER_SECOND:
+        raise MappingProblem("Duration nanos must be within +-999999999", nanos)
+    if (seconds < 0 < nanos) or (nanos < 0 < seconds):
+        raise MappingProblem("Duration seconds and nanos must have the same sign", (seconds, nanos))
+    sign = "-" if seconds < 0 or nanos < 0 else ""
+    return f"{sign}{abs(seconds)}{_fraction(abs(nanos))}s"
+
+
+def _check_range(ts: Timestamp) -> None:
+    if not TIMESTAMP_MIN_SECONDS <= ts.seconds <= TIMESTAMP_MAX_SECONDS:
+        raise ValidationError("seconds", f"{ts.seconds} is outside 0001-01-01..9999-12-31")
+    if not 0 <= ts.nanos < _NANOS_PER_SECOND:
+        raise ValidationError("nanos", f"{ts.nanos} is not within 0..999999999")
+
+
+def timestamp_to_datetime_ns(ts: Timestamp) -> tuple[datetime, int]:
+    """Convert a Timestamp to an aware UTC ``datetime`` and the nanoseconds it cannot hold.
+
+    Lossless: ``datetime_to_timestamp(*timestamp_to_datetime_ns(ts)) == ts``.
+
+    Args:
+        ts: the Timestamp, within 0001-01-01T00:00:00Z..9999-12-31T23:59:59.999999999Z.
+
+    Returns:
+        ``(dt, extra_nanos)``: ``dt`` in UTC with microsecond precision, ``extra_nanos`` the
+        remaining 0..999 nanoseconds.
+
+    Raises:
+        ValidationError: the Timestamp is outside its range or its nanos outside 0..999999999.
+    """
+    _check_range(ts)
+    micros, extra = divmod(ts.nanos, 1_000)
+    return _EPOCH_UTC + timedelta(seconds=ts.seconds, microseconds=micros), extra
+
+
+def timestamp_to_datetime(ts: Timestamp, *, truncate: bool = False) -> datetime:
+    """Convert a Timestamp to an aware UTC ``datetime``, refusing to drop nanoseconds silently.
+
+    ``datetime`` holds microseconds. A Timestamp with sub-microsecond nanos raises unless
+    ``truncate=True``; use :func:`timestamp_to_datetime_ns` to keep them.
+
+    ```python
+    from google.protobuf.timestamp_pb2 import Timestamp
+    from ona_pats import timestamp_to_datetime
+    timestamp_to_datetime(Timestamp(seconds=1484443815, nanos=10_000_000)).isoformat()
+    # '2017-01-15T01:30:15.010000+00:00'
+    ```
+
+    Args:
+        ts: the Timestamp.
+        truncate: drop sub-microsecond nanoseconds (towards the past) instead of raising.
+
+    Returns:
+        The instant as a ``datetime`` with ``tzinfo=UTC``.
+
+    Raises:
+        ValidationError: nanoseconds would be lost and ``truncate`` is false, or the Timestamp
+            is out of range.
+    """
+    dt, extra = timestamp_to_datetime_ns(ts)
+    if extra and not truncate:
+        raise ValidationError(
+            "nanos",
+            f"{ts.nanos} has sub-microsecond precision that datetime cannot hold; pass "
+            "truncate=True or use timestamp_to_datetime_ns()",
+        )
+    return dt
+
+
+def datetime_to_timestamp(dt: datetime, extra_nanos: int = 0) -> Timestamp:
+    """Convert a timezone-aware ``datetime`` (plus optional nanoseconds) to a Timestamp.
+
+    Args:
+        dt: an aware datetime; naive datetimes are rejected since their instant is unknown.
+        extra_nanos: 0..999 nanoseconds below ``dt``'s microseconds (as returned by
+            :func:`timestamp_to_datetime_ns`).
+
+    Returns:
+        The Timestamp of that instant.
+
+    Raises:
+        ValidationError: ``dt`` is naive, ``extra_nanos`` is outside 0..999, or the instant is
+            outside the Timestamp range.
+    """
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValidationError(
+            "dt", "naive datetime: attach a timezone, e.g. dt.replace(tzinfo=timezone.utc)"
+        )
+    if not 0 <= extra_nanos <= 999:
+        raise ValidationError("extra_nanos", f"{extra_nanos} is not within 0..999")
+    delta = dt - _EPOCH_UTC
+    seconds = delta.days * 86_400 + delta.seconds
+    ts = Timestamp(seconds=seconds, nanos=delta.microseconds * 1_000 + extra_nanos)
+    _check_range(ts)
+    return ts
