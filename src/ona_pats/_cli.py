@@ -20,11 +20,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from connectrpc.code import Code
 
 from . import _cli_format as fmt
-from ._exceptions import ConfigurationError, OnaPatsError, ValidationError
+from ._exceptions import ConfigurationError, OnaPatsError, RotationError, ValidationError
 
 if TYPE_CHECKING:
     from ._client import Client
+    from ._pagination import Page
     from ._schema import user_pb2
+    from ._types import PatListFilter
+    from .server import Server
 
 PROG = "ona-pats"
 
@@ -168,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_serve(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    parser.add_argument("--port", type=_bounded(0, 65535), default=8080, help="default 8080")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1, loopback)")
+    parser.add_argument("--port", type=_bounded(0, 65535), help="default 8484; 0 picks a free one")
     parser.add_argument("--db", default="ona-pats.sqlite3", help="SQLite file (created if absent)")
     parser.add_argument("--token-file", metavar="PATH", help="write the admin token here (0600)")
     parser.add_argument(
@@ -219,6 +222,9 @@ def _configure_delete(parser: argparse.ArgumentParser) -> None:
 
 def _configure_rotate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("id", metavar="ID", help="the UUID of the token to replace")
+    parser.add_argument(
+        "--valid-for", type=_duration, metavar="DURATION", help="default: the old token's lifetime"
+    )
     parser.add_argument("--json", action="store_true", help='print {"token": ...}')
 
 
@@ -246,16 +252,38 @@ def _note(text: str) -> None:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from . import server
+    from .server import run
 
-    server.run(
-        host=args.host, port=args.port, db=args.db, token_file=args.token_file, seed=args.seed
+    options = {"host": args.host, "port": args.port, "token_file": args.token_file}
+    run(
+        args.db,
+        seed=args.seed,
+        on_ready=lambda srv: _announce(srv, args.token_file),
+        **{key: value for key, value in options.items() if value is not None},
     )
+    _note(f"{PROG}: server stopped")
     return ExitCode.OK
 
 
-def _pages(args: argparse.Namespace, client: Client) -> Iterator[Any]:
-    filter_ = {"user_ids": args.user_ids} if args.user_ids else None
+def _announce(srv: Server, token_file: str | None) -> None:
+    """Say where the server listens and, on the database's first start, its admin token."""
+    _note(f"{PROG}: serving gitpod.v1.UserService at {srv.base_url} (database {srv.db_path})")
+    if srv.host not in {"127.0.0.1", "::1", "localhost"}:
+        _note(f"{PROG}: warning: listening beyond loopback over plain HTTP; tokens cross the wire")
+    if srv.admin_token is None:
+        _note(f"{PROG}: this database already has its admin token; it is not shown again")
+    else:
+        where = f" (also written to {token_file}, mode 0600)" if token_file else ""
+        _note(f"{PROG}: bootstrap admin token, shown only this once{where}:")
+        _out(srv.admin_token)
+    _note(f"{PROG}: try: ONA_BASE_URL={srv.base_url} ONA_API_KEY=<token> {PROG} list")
+    _note(f"{PROG}: press Ctrl-C to stop")
+
+
+def _pages(
+    args: argparse.Namespace, client: Client
+) -> Iterator[Page[user_pb2.PersonalAccessToken]]:
+    filter_: PatListFilter | None = {"user_ids": args.user_ids} if args.user_ids else None
     pager = client.users.pats.list(filter=filter_, page_size=args.page_size, token=args.page_token)
     return iter(pager.pages())
 
@@ -298,24 +326,25 @@ def _print_pats(
 ) -> None:
     if as_json:
         for pat in pats:
-            _out(fmt.json_line(_to_dict(pat)))
+            _out(_json(pat))
     elif pats:
         _out(fmt.render_table(pats, now))
     else:
         _note("No personal access tokens.")
 
 
-def _to_dict(pat: user_pb2.PersonalAccessToken) -> dict[str, Any]:
-    from ._json import to_dict
+def _json(pat: user_pb2.PersonalAccessToken) -> str:
+    """One compact JSON line in the shape of Ona's API reference (camelCase, defaults shown)."""
+    from ._json import to_json
 
-    return to_dict(pat)
+    return to_json(pat)
 
 
 def _run_get(args: argparse.Namespace) -> int:
     with _client(args) as client:
         pat = client.users.pats.get(personal_access_token_id=args.id)
     if args.json:
-        _out(fmt.json_line(_to_dict(pat)))
+        _out(_json(pat))
     else:
         _out(fmt.render_details(pat, datetime.now(UTC)))
     return ExitCode.OK
@@ -362,9 +391,20 @@ def _run_delete(args: argparse.Namespace) -> int:
 
 def _run_rotate(args: argparse.Namespace) -> int:
     with _client(args) as client:
-        rotation = client.users.pats.rotate(personal_access_token_id=args.id)
-    _print_secret(rotation, as_json=args.json)
-    _note(f"{PROG}: replaced token {args.id}; the new secret above is shown only once.")
+        try:
+            secret = client.users.pats.rotate(
+                personal_access_token_id=args.id, valid_for=args.valid_for
+            )
+        except RotationError as exc:
+            _print_secret(exc.new_token, as_json=args.json)
+            raise CLIError(
+                f"rotate incomplete: created the new token (its secret is above, shown only "
+                f"once) but could not delete the old token {args.id}: {describe(exc.cause)}; "
+                f"the old token is STILL VALID: delete it with '{PROG} delete {args.id}'",
+                ExitCode.ROTATE_INCOMPLETE,
+            ) from exc
+    _print_secret(secret, as_json=args.json)
+    _note(f"{PROG}: replaced token {args.id} and deleted it; the new secret is shown only once.")
     return ExitCode.OK
 
 
