@@ -27,6 +27,7 @@ from ._exceptions import (
     UnknownError,
     ValidationError,
 )
+from ._json import ProtoJSONCodec, from_dict, from_json, to_dict, to_json
 from ._pagination import AsyncPager, Page, Pager
 from ._resources import (
     AsyncPats,
@@ -38,6 +39,11 @@ from ._resources import (
     Users,
 )
 from ._retries import RetryPolicy
+from ._timestamps import (
+    datetime_to_timestamp,
+    timestamp_to_datetime,
+    timestamp_to_datetime_ns,
+)
 from ._types import PatListFilter, WireProtocol
 from ._version import __version__
 
@@ -70,6 +76,7 @@ __all__ = [
     "Pats",
     "PatsWithRawResponse",
     "PermissionDeniedError",
+    "ProtoJSONCodec",
     "RawResponse",
     "ResourceExhaustedError",
     "RetryPolicy",
@@ -82,6 +89,13 @@ __all__ = [
     "ValidationError",
     "WireProtocol",
     "__version__",
+    "datetime_to_timestamp",
+    "from_dict",
+    "from_json",
+    "timestamp_to_datetime",
+    "timestamp_to_datetime_ns",
+    "to_dict",
+    "to_json",
 ]
 
 for _name in __all__:
