@@ -1,0 +1,206 @@
+"""Point 1, auth: the token's sources, the missing-token error, redaction, the plain-http
+refusal and redirects (the token follows only within the same origin)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ona_pats import AsyncClient, Client, ConfigurationError, InvalidResponseError
+from ona_pats._auth import BearerToken, check_base_url, is_loopback, redirect_base
+from ona_pats.types import PersonalAccessToken
+
+from .conftest import TOKEN, USER_ID, RawHTTP, ScriptedServer
+
+GET_PATH = "/gitpod.v1.UserService/GetPersonalAccessToken"
+
+
+def test_token_from_argument_wins(
+    scripted_server: ScriptedServer, monkeypatch: pytest.MonkeyPatch, no_env: None
+) -> None:
+    monkeypatch.setenv("ONA_API_KEY", "from-env")
+    with Client(token=TOKEN, base_url=scripted_server.url) as client:
+        client.users.pats.create(user_id=USER_ID)
+    assert scripted_server.requests[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        pytest.param({"ONA_API_KEY": "ona", "GITPOD_API_KEY": "gitpod"}, "ona", id="ona-first"),
+        pytest.param({"GITPOD_API_KEY": "gitpod"}, "gitpod", id="gitpod-fallback"),
+    ],
+)
+def test_token_from_environment(
+    scripted_server: ScriptedServer,
+    monkeypatch: pytest.MonkeyPatch,
+    no_env: None,
+    env: dict[str, str],
+    expected: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with Client(base_url=scripted_server.url) as client:
+        client.users.pats.create(user_id=USER_ID)
+    assert scripted_server.requests[0].headers["authorization"] == f"Bearer {expected}"
+
+
+def test_missing_token_names_both_variables(no_env: None) -> None:
+    with pytest.raises(ConfigurationError, match="ONA_API_KEY or GITPOD_API_KEY") as info:
+        Client()
+    assert "GITPOD_TOKEN" not in str(info.value)
+
+
+def test_missing_token_mentions_gitpod_token_when_set(
+    no_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITPOD_TOKEN", "ci-secret-value")
+    with pytest.raises(ConfigurationError) as info:
+        AsyncClient()
+    message = str(info.value)
+    assert "GITPOD_TOKEN is set but not read" in message
+    assert 'ONA_API_KEY="$GITPOD_TOKEN"' in message
+    assert "ci-secret-value" not in message
+
+
+def test_token_never_in_repr() -> None:
+    token = BearerToken("s3cr3t")
+    assert "s3cr3t" not in repr(token)
+    assert "s3cr3t" not in str(token)
+    assert token.header() == "Bearer s3cr3t"
+    assert token.redact("x s3cr3t y") == "x <redacted> y"
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        pytest.param("127.0.0.1", id="ipv4"),
+        pytest.param("127.8.9.10", id="ipv4-range"),
+        pytest.param("[::1]", id="ipv6"),
+        pytest.param("localhost", id="localhost"),
+        pytest.param("api.localhost", id="dot-localhost"),
+    ],
+)
+def test_loopback_hosts(host: str) -> None:
+    assert is_loopback(host)
+
+
+def test_plain_http_to_remote_host_is_refused(no_env: None) -> None:
+    with pytest.raises(ConfigurationError, match="plain http to example.com"):
+        Client(token=TOKEN, base_url="http://example.com/api")
+
+
+def test_plain_http_to_remote_host_allowed_on_opt_in(no_env: None) -> None:
+    with Client(token=TOKEN, base_url="http://example.com/api", allow_insecure_http=True) as c:
+        assert c.base_url == "http://example.com/api"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("ftp://example.com", id="scheme"),
+        pytest.param("https://", id="no-host"),
+    ],
+)
+def test_unusable_base_url_is_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        check_base_url(url, allow_insecure_http=False)
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        pytest.param(f"/v2{GET_PATH}", "https://api.test/v2", id="relative-same-origin"),
+        pytest.param(
+            f"https://api.test:443/x{GET_PATH}", "https://api.test:443/x", id="default-port"
+        ),
+        pytest.param(f"https://evil.test/api{GET_PATH}", None, id="other-host"),
+        pytest.param(f"http://api.test/api{GET_PATH}", None, id="downgrade"),
+        pytest.param(f"https://api.test:8443/api{GET_PATH}", None, id="other-port"),
+        pytest.param("https://api.test/elsewhere", None, id="other-path"),
+    ],
+)
+def test_redirect_base(location: str, expected: str | None) -> None:
+    assert redirect_base("https://api.test/api", GET_PATH, location) == expected
+
+
+def _proto_get(description: str) -> RawHTTP:
+    from ona_pats.types import GetPersonalAccessTokenResponse
+
+    body = GetPersonalAccessTokenResponse(
+        pat=PersonalAccessToken(id=USER_ID, description=description)
+    ).SerializeToString()
+    return RawHTTP(200, body, {"content-type": "application/proto"})
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_sync_same_origin_redirect_is_followed_with_token(
+    scripted_server: ScriptedServer, no_env: None, status: int
+) -> None:
+    scripted_server.expect(
+        "GetPersonalAccessToken",
+        RawHTTP(status, headers={"location": f"/moved{GET_PATH}"}),
+        _proto_get("moved"),
+    )
+    with Client(token=TOKEN, base_url=scripted_server.url) as client:
+        pat = client.users.pats.get(personal_access_token_id=USER_ID)
+    assert pat.description == "moved"
+    first, second = scripted_server.requests
+    assert second.path == f"/moved{GET_PATH}"
+    assert second.headers["authorization"] == f"Bearer {TOKEN}"
+
+
+def test_sync_cross_origin_redirect_is_not_followed(
+    scripted_server: ScriptedServer, no_env: None
+) -> None:
+    """The other origin is 'localhost' at the same port: a different host name, never sent to."""
+    other = scripted_server.url.replace("127.0.0.1", "localhost")
+    scripted_server.expect(
+        "GetPersonalAccessToken", RawHTTP(307, headers={"location": f"{other}{GET_PATH}"})
+    )
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url) as client,
+        pytest.raises(InvalidResponseError, match="another origin") as info,
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
+    assert info.value.http_status == 307
+    assert len(scripted_server.requests) == 1
+
+
+@pytest.mark.anyio
+async def test_async_same_origin_redirect_is_followed(
+    scripted_server: ScriptedServer, no_env: None
+) -> None:
+    scripted_server.expect(
+        "GetPersonalAccessToken",
+        RawHTTP(308, headers={"location": f"/moved{GET_PATH}"}),
+        _proto_get("moved"),
+    )
+    async with AsyncClient(token=TOKEN, base_url=scripted_server.url) as client:
+        pat = await client.users.pats.get(personal_access_token_id=USER_ID)
+    assert pat.description == "moved"
+
+
+@pytest.mark.anyio
+async def test_async_cross_origin_redirect_is_not_followed(
+    scripted_server: ScriptedServer, no_env: None
+) -> None:
+    scripted_server.expect(
+        "GetPersonalAccessToken",
+        RawHTTP(307, headers={"location": f"https://evil.test{GET_PATH}"}),
+    )
+    async with AsyncClient(token=TOKEN, base_url=scripted_server.url) as client:
+        with pytest.raises(InvalidResponseError, match="another origin"):
+            await client.users.pats.get(personal_access_token_id=USER_ID)
+    assert len(scripted_server.requests) == 1
+
+
+def test_redirect_loop_stops(scripted_server: ScriptedServer, no_env: None) -> None:
+    scripted_server.expect(
+        "GetPersonalAccessToken",
+        *[RawHTTP(307, headers={"location": GET_PATH}) for _ in range(10)],
+    )
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url) as client,
+        pytest.raises(InvalidResponseError, match="too many redirects"),
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
