@@ -6,7 +6,7 @@
 // Reads one JSON command a line on stdin:
 //   {"method": "GetPersonalAccessToken", "request": {...canonical JSON...}, "token": "secret"}
 // and writes one JSON line for each on stdout, in order:
-//   {"response": {...canonical JSON...}}
+//   {"response": {...canonical JSON...}, "contentType": "application/proto"}
 //   {"error": {"code": "not_found", "message": "...", "details": [{"type", "value", "debug"}]}}
 // The request and response travel in binary protobuf or JSON as --format says; the lines on
 // stdin and stdout are only the test's way to talk to this process.
@@ -32,10 +32,18 @@ if (options["base-url"] === undefined || !["binary", "json"].includes(options.fo
   process.exit(2);
 }
 
+let contentType: string | null = null; // of the last successful response, to show the codec
 const transport = createConnectTransport({
   baseUrl: options["base-url"],
   httpVersion: "1.1",
   useBinaryFormat: options.format === "binary",
+  interceptors: [
+    (next) => async (req) => {
+      const res = await next(req);
+      contentType = res.header.get("content-type");
+      return res;
+    },
+  ],
 });
 const client = createClient(UserService, transport);
 
@@ -49,7 +57,7 @@ async function run(command: Command): Promise<JsonValue> {
   ) => Promise<unknown>;
   try {
     const response = await call(fromJson(method.input, command.request), { headers });
-    return { response: toJson(method.output, response as never) };
+    return { response: toJson(method.output, response as never), contentType };
   } catch (error) {
     const e = ConnectError.from(error);
     const details = e.details.map((d): JsonValue =>

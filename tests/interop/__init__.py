@@ -1,0 +1,1 @@
+"""Interop tests: Node (generated TypeScript) against Python, both directions."""
