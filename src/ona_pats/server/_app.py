@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from connectrpc.codec import Codec
-from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_json_codec
+from connectrpc.compat import google_protobuf_binary_codec
 
+from ona_pats._json import ProtoJSONCodec
 from ona_pats._schema import user_connect
 
 from ._service import QUERY_PARAMS, UserService
@@ -22,13 +22,12 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def json_codec() -> Codec[Any, Any]:
-    """The server's JSON codec: the project's strict one when present, else connectrpc's."""
-    try:
-        module = importlib.import_module("ona_pats._json")
-    except ImportError:
-        return google_protobuf_json_codec()
-    codec: Codec[Any, Any] = module.ProtoJSONCodec()
-    return codec
+    """The server's JSON codec: the project's own :class:`ona_pats._json.ProtoJSONCodec`.
+
+    Compact, strict RFC 3339 and tolerant of unknown fields, so that the server and
+    ``ona_pats.Client`` agree on every JSON detail.
+    """
+    return ProtoJSONCodec()
 
 
 def create_app(store: Store) -> ASGIApp:
