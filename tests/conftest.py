@@ -235,8 +235,9 @@ def recording_app(script: Script, app: ASGIApp) -> ASGIApp:
 class ScriptedServer:
     """A uvicorn server on loopback, in a background thread, serving the scripted service."""
 
-    def __init__(self) -> None:
+    def __init__(self, **options: Any) -> None:
         self.script = Script()
+        self.scheme = "https" if "ssl_certfile" in options else "http"
         app = UserServiceASGIApplication(ScriptedService(self.script))
         config = uvicorn.Config(
             recording_app(self.script, app),
@@ -246,6 +247,7 @@ class ScriptedServer:
             lifespan="off",
             ws="none",
             http="h11",
+            **options,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
@@ -258,7 +260,8 @@ class ScriptedServer:
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.01)
         port = self._server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self.port = port
+        self.url = f"{self.scheme}://127.0.0.1:{port}"
 
     def stop(self) -> None:
         self._server.should_exit = True
