@@ -165,14 +165,15 @@ class _Writer:
     def __init__(self, include_defaults: bool, use_proto_names: bool) -> None:
         self.include_defaults = include_defaults
         self.use_proto_names = use_proto_names
-        self._plans: dict[str, _Convert] = {}
+        # Keyed by descriptor, not name: another pool may reuse a full name.
+        self._plans: dict[Descriptor, _Convert] = {}
 
     def message(self, desc: Descriptor) -> _Convert:
-        plan = self._plans.get(desc.full_name)
+        plan = self._plans.get(desc)
         if plan is None:
             # A forwarding stub first, so that recursive message types terminate.
-            self._plans[desc.full_name] = lambda msg: self._plans[desc.full_name](msg)
-            plan = self._plans[desc.full_name] = self._build(desc)
+            self._plans[desc] = lambda msg: self._plans[desc](msg)
+            plan = self._plans[desc] = self._build(desc)
         return plan
 
     def _build(self, desc: Descriptor) -> _Convert:
@@ -504,13 +505,13 @@ class _Reader:
 
     def __init__(self, ignore_unknown: bool) -> None:
         self.ignore_unknown = ignore_unknown
-        self._plans: dict[str, _Convert] = {}
+        self._plans: dict[Descriptor, _Convert] = {}
 
     def message(self, desc: Descriptor) -> _Convert:
-        plan = self._plans.get(desc.full_name)
+        plan = self._plans.get(desc)
         if plan is None:
-            self._plans[desc.full_name] = lambda value: self._plans[desc.full_name](value)
-            plan = self._plans[desc.full_name] = self._build(desc)
+            self._plans[desc] = lambda value: self._plans[desc](value)
+            plan = self._plans[desc] = self._build(desc)
         return plan
 
     def _build(self, desc: Descriptor) -> _Convert:
