@@ -100,6 +100,6 @@ __all__ = [
 
 for _name in __all__:
     _obj = globals()[_name]
-    if isinstance(_obj, type) and _obj.__module__.startswith("ona_pats."):
+    if str(getattr(_obj, "__module__", "")).startswith("ona_pats."):
         _obj.__module__ = "ona_pats"
 del _name, _obj
