@@ -36,7 +36,7 @@ do {
   });
   for (const pat of page.personalAccessTokens) {
     const expires = pat.expiresAt ? timestampDate(pat.expiresAt).toISOString() : "never";
-    console.log(`${pat.id}  ${pat.description}  expires ${expires}`);
+    console.log(`${pat.id}  expires ${expires}  ${pat.description}`);
     if (pat.description === "from TypeScript") created = pat.id;
   }
   pageToken = page.pagination?.nextToken ?? "";

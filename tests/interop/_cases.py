@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from _pytest.mark import ParameterSet
 from google.protobuf.message import Message
 
+from ona_pats import Pats
 from ona_pats.types import (
     DeletePersonalAccessTokenRequest,
     GetPersonalAccessTokenRequest,
@@ -20,6 +22,8 @@ from ona_pats.types import (
 )
 
 MISSING_ID = "00000000-0000-4000-8000-00000000dead"
+FORGED = "forged-page-token"
+Filter = ListPersonalAccessTokensRequest.Filter
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,24 @@ class Actors:
 
 @dataclass(frozen=True)
 class ErrorCase:
-    """One failing call: the RPC, its request, the token sent, and what must come back."""
+    """One failing call: the RPC, its request, the token sent, and what must come back.
+
+    ``client_call`` makes the same call with ``ona_pats.Client``; ``client_refuses`` says the
+    client rejects it before sending (``ValidationError``), as it does for malformed ids.
+    """
 
     method: str
     request: Callable[[Actors], Message]
     token: Callable[[Actors], str]
     code: str
     message_names: str
+    client_call: Callable[[Pats, Actors], object]
+    client_refuses: bool = False
+
+    @property
+    def stub_method(self) -> str:
+        """The generated Python stub's method name, such as ``get_personal_access_token``."""
+        return "".join(f"_{c.lower()}" if c.isupper() else c for c in self.method).lstrip("_")
 
 
 def _admin(actors: Actors) -> str:
@@ -51,89 +66,103 @@ def _read_only(actors: Actors) -> str:
     return actors.read_only_token
 
 
+def _unknown(actors: Actors) -> str:
+    return "onapat_not-a-real-token"
+
+
+def _case(case_id: str, case: ErrorCase) -> ParameterSet:
+    return pytest.param(case, id=case_id)
+
+
 ERROR_CASES = [
-    pytest.param(
+    _case(
+        "get-unknown-id-not-found",
         ErrorCase(
             "GetPersonalAccessToken",
             lambda a: GetPersonalAccessTokenRequest(personal_access_token_id=MISSING_ID),
             _admin,
             "not_found",
             MISSING_ID,
+            lambda pats, a: pats.get(personal_access_token_id=MISSING_ID),
         ),
-        id="get-unknown-id-not-found",
     ),
-    pytest.param(
+    _case(
+        "delete-unknown-id-not-found",
         ErrorCase(
             "DeletePersonalAccessToken",
             lambda a: DeletePersonalAccessTokenRequest(personal_access_token_id=MISSING_ID),
             _admin,
             "not_found",
             MISSING_ID,
+            lambda pats, a: pats.delete(personal_access_token_id=MISSING_ID),
         ),
-        id="delete-unknown-id-not-found",
     ),
-    pytest.param(
+    _case(
+        "get-malformed-id-invalid-argument",
         ErrorCase(
             "GetPersonalAccessToken",
             lambda a: GetPersonalAccessTokenRequest(personal_access_token_id="not-a-uuid"),
             _admin,
             "invalid_argument",
             "personal_access_token_id",
+            lambda pats, a: pats.get(personal_access_token_id="not-a-uuid"),
+            client_refuses=True,
         ),
-        id="get-malformed-id-invalid-argument",
     ),
-    pytest.param(
+    _case(
+        "list-page-size-over-100-invalid-argument",
         ErrorCase(
             "ListPersonalAccessTokens",
             lambda a: ListPersonalAccessTokensRequest(pagination=PaginationRequest(page_size=101)),
             _admin,
             "invalid_argument",
             "page_size",
+            lambda pats, a: list(pats.list(page_size=101)),
+            client_refuses=True,
         ),
-        id="list-page-size-over-100-invalid-argument",
     ),
-    pytest.param(
+    _case(
+        "list-forged-page-token-invalid-argument",
         ErrorCase(
             "ListPersonalAccessTokens",
-            lambda a: ListPersonalAccessTokensRequest(
-                pagination=PaginationRequest(token="forged-page-token")
-            ),
+            lambda a: ListPersonalAccessTokensRequest(pagination=PaginationRequest(token=FORGED)),
             _admin,
             "invalid_argument",
             "pagination.token",
+            lambda pats, a: list(pats.list(token=FORGED)),
         ),
-        id="list-forged-page-token-invalid-argument",
     ),
-    pytest.param(
+    _case(
+        "read-only-delete-permission-denied",
         ErrorCase(
             "DeletePersonalAccessToken",
             lambda a: DeletePersonalAccessTokenRequest(personal_access_token_id=a.read_only_pat_id),
             _read_only,
             "permission_denied",
             "read-only",
+            lambda pats, a: pats.delete(personal_access_token_id=a.read_only_pat_id),
         ),
-        id="read-only-delete-permission-denied",
     ),
-    pytest.param(
+    _case(
+        "list-other-user-permission-denied",
         ErrorCase(
             "ListPersonalAccessTokens",
-            lambda a: ListPersonalAccessTokensRequest(
-                filter=ListPersonalAccessTokensRequest.Filter(user_ids=[a.admin_user_id])
-            ),
+            lambda a: ListPersonalAccessTokensRequest(filter=Filter(user_ids=[a.admin_user_id])),
             _read_only,
             "permission_denied",
             "filter.user_ids",
+            lambda pats, a: list(pats.list(filter={"user_ids": [a.admin_user_id]})),
         ),
-        id="list-other-user-permission-denied",
     ),
-    pytest.param(
+    _case(
+        "unknown-token-unauthenticated",
         ErrorCase(
             "ListPersonalAccessTokens",
             lambda a: ListPersonalAccessTokensRequest(),
-            lambda a: "onapat_not-a-real-token",
+            _unknown,
             "unauthenticated",
             "token",
+            lambda pats, a: list(pats.list()),
         ),
-        id="unknown-token-unauthenticated",
     ),
 ]

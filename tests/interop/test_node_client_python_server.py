@@ -146,11 +146,7 @@ def _python_error(
         google_protobuf_binary_codec() if wire_format == "binary" else google_protobuf_json_codec()
     )
     stub = UserServiceClientSync(server.base_url, codec=codec)
-    method = getattr(stub, _snake(case.method))
+    method = getattr(stub, case.stub_method)
     with pytest.raises(ConnectError) as caught:
         method(case.request(actors), headers={"authorization": f"Bearer {case.token(actors)}"})
     return caught.value
-
-
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
