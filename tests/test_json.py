@@ -7,10 +7,12 @@ type, repeated and map fields, a oneof, ``optional``, recursion and the well-kno
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -611,3 +613,21 @@ def test_connect_server_answers_invalid_argument_with_the_path() -> None:
         error = json.loads(info.value.read())
         assert error["code"] == "invalid_argument"
         assert "personalAccessTokenId: expected a string" in error["message"]
+
+
+# -- the README section --------------------------------------------------------------------
+
+_README_SECTION = Path(__file__).parent.parent / "docs" / "readme" / "json-and-timestamps.md"
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        pytest.param(block, id=f"block-{i}")
+        for i, block in enumerate(
+            re.findall(r"```python\n(.*?)```", _README_SECTION.read_text(), re.S), start=1
+        )
+    ],
+)
+def test_readme_json_section_examples_run(block: str) -> None:
+    exec(compile(block, str(_README_SECTION), "exec"), {})  # noqa: S102 - our own docs
