@@ -126,6 +126,13 @@ class Store:
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
         )
+        try:
+            self._prepare()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _prepare(self) -> None:
         self._db.execute("PRAGMA journal_mode=WAL")
         # In WAL mode NORMAL survives a crash of this process; only power loss can undo
         # the last commits.
