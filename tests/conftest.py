@@ -171,7 +171,9 @@ class ScriptedService:
         pats = [p for p in self.script.store.values() if not users or p.user_id in users]
         size = request.pagination.page_size or 25
         start = int(request.pagination.token or "0")
-        response = ListPersonalAccessTokensResponse(personal_access_tokens=pats[start : start + size])
+        response = ListPersonalAccessTokensResponse(
+            personal_access_tokens=pats[start : start + size]
+        )
         if start + size < len(pats):
             response.pagination.next_token = str(start + size)
         return response

@@ -85,7 +85,7 @@ def test_loopback_hosts(host: str) -> None:
 
 
 def test_plain_http_to_remote_host_is_refused(no_env: None) -> None:
-    with pytest.raises(ConfigurationError, match="plain http to example.com"):
+    with pytest.raises(ConfigurationError, match=r"plain http to example\.com"):
         Client(token=TOKEN, base_url="http://example.com/api")
 
 
@@ -144,7 +144,7 @@ def test_sync_same_origin_redirect_is_followed_with_token(
     with Client(token=TOKEN, base_url=scripted_server.url) as client:
         pat = client.users.pats.get(personal_access_token_id=USER_ID)
     assert pat.description == "moved"
-    first, second = scripted_server.requests
+    _, second = scripted_server.requests
     assert second.path == f"/moved{GET_PATH}"
     assert second.headers["authorization"] == f"Bearer {TOKEN}"
 

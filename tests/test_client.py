@@ -55,7 +55,9 @@ def test_sync_sends_bearer_token_and_content_type(
     assert request.headers["connect-protocol-version"] == "1"
 
 
-def test_sync_small_requests_are_not_gzipped(client: Client, scripted_server: ScriptedServer) -> None:
+def test_sync_small_requests_are_not_gzipped(
+    client: Client, scripted_server: ScriptedServer
+) -> None:
     client.users.pats.create(user_id=USER_ID, description="d" * 200)
     (request,) = scripted_server.requests
     assert request.headers.get("content-encoding", "identity") == "identity"
@@ -79,7 +81,9 @@ def test_sync_with_raw_response_exposes_headers(
     assert raw.headers["content-type"] == f"application/{client.protocol}"
     assert raw.parse().id == pat_id
     assert client.users.pats.with_raw_response.create(user_id=USER_ID).parse().startswith("secret")
-    assert client.users.pats.with_raw_response.delete(personal_access_token_id=pat_id).parse() is None
+    assert (
+        client.users.pats.with_raw_response.delete(personal_access_token_id=pat_id).parse() is None
+    )
 
 
 @pytest.mark.anyio
@@ -181,12 +185,16 @@ class _Recorder:
     def __init__(self) -> None:
         self.methods: list[str] = []
 
-    def intercept_unary_sync(self, call_next: Any, request: Any, ctx: RequestContext) -> Any:
+    def intercept_unary_sync(
+        self, call_next: Any, request: Any, ctx: RequestContext[Any, Any]
+    ) -> Any:
         self.methods.append(ctx.method.name)
         ctx.request_headers["x-intercepted"] = "yes"
         return call_next(request, ctx)
 
-    async def intercept_unary(self, call_next: Any, request: Any, ctx: RequestContext) -> Any:
+    async def intercept_unary(
+        self, call_next: Any, request: Any, ctx: RequestContext[Any, Any]
+    ) -> Any:
         self.methods.append(ctx.method.name)
         return await call_next(request, ctx)
 
@@ -214,7 +222,9 @@ def test_sync_connections_are_reused(client: Client, scripted_server: ScriptedSe
     for _ in range(5):
         client.users.pats.create(user_id=USER_ID)
     assert len(scripted_server.requests) == 5
-    assert all(r.headers.get("connection", "keep-alive") != "close" for r in scripted_server.requests)
+    assert all(
+        r.headers.get("connection", "keep-alive") != "close" for r in scripted_server.requests
+    )
 
 
 def test_sync_client_is_a_context_manager_and_repr_has_no_token(
@@ -256,9 +266,7 @@ def test_sync_rotate_failed_delete_raises_rotation_error_with_new_secret(
     from connectrpc.code import Code
     from connectrpc.errors import ConnectError
 
-    scripted_server.expect(
-        "DeletePersonalAccessToken", ConnectError(Code.UNAVAILABLE, "try later")
-    )
+    scripted_server.expect("DeletePersonalAccessToken", ConnectError(Code.UNAVAILABLE, "try later"))
     with pytest.raises(RotationError) as info:
         client.users.pats.rotate(personal_access_token_id=old_id)
     assert info.value.new_token.startswith("secret-")

@@ -24,14 +24,18 @@ def test_defaults() -> None:
     ("arg", "env", "expected"),
     [
         pytest.param(None, {}, "https://app.ona.com/api", id="default"),
-        pytest.param(None, {"GITPOD_BASE_URL": "https://g.test/api"}, "https://g.test/api", id="gitpod"),
+        pytest.param(
+            None, {"GITPOD_BASE_URL": "https://g.test/api"}, "https://g.test/api", id="gitpod"
+        ),
         pytest.param(
             None,
             {"ONA_BASE_URL": "https://o.test/api/", "GITPOD_BASE_URL": "https://g.test"},
             "https://o.test/api",
             id="ona-first-and-no-trailing-slash",
         ),
-        pytest.param("https://a.test", {"ONA_BASE_URL": "https://o.test"}, "https://a.test", id="arg"),
+        pytest.param(
+            "https://a.test", {"ONA_BASE_URL": "https://o.test"}, "https://a.test", id="arg"
+        ),
     ],
 )
 def test_base_url_resolution(arg: str | None, env: dict[str, str], expected: str) -> None:

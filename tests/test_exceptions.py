@@ -45,7 +45,8 @@ def test_sync_server_error_maps_by_code(
     exc = info.value
     assert exc.code is code
     assert exc.message == f"it is {code.value}"
-    assert exc.http_status is not None and exc.http_status >= 400
+    assert exc.http_status is not None
+    assert exc.http_status >= 400
     assert isinstance(exc.__cause__, ConnectError)
 
 
@@ -67,9 +68,11 @@ def test_sync_error_carries_details_headers_and_request_id(
         "GetPersonalAccessToken",
         RawHTTP(403, body, {"content-type": "application/json", "x-request-id": "r-9"}),
     )
-    with Client(token=TOKEN, base_url=scripted_server.url) as client:
-        with pytest.raises(PermissionDeniedError) as info:
-            client.users.pats.get(personal_access_token_id=USER_ID)
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url) as client,
+        pytest.raises(PermissionDeniedError) as info,
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
     exc = info.value
     assert exc.request_id == "r-9"
     assert exc.headers["x-request-id"] == "r-9"
@@ -121,9 +124,11 @@ def test_sync_non_connect_response_is_invalid_response(
     scripted_server: ScriptedServer, no_env: None, raw: RawHTTP, status: int, code: Code
 ) -> None:
     scripted_server.expect("GetPersonalAccessToken", *[raw] * 3)
-    with Client(token=TOKEN, base_url=scripted_server.url, sleep=lambda _: None) as client:
-        with pytest.raises(InvalidResponseError) as info:
-            client.users.pats.get(personal_access_token_id=USER_ID)
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url, sleep=lambda _: None) as client,
+        pytest.raises(InvalidResponseError) as info,
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
     assert info.value.http_status == status
     assert info.value.code is code
 
@@ -138,9 +143,11 @@ def test_sync_truncated_body_is_invalid_response(
         "GetPersonalAccessToken",
         RawHTTP(200, full[:20], {"content-type": "application/proto"}),
     )
-    with Client(token=TOKEN, base_url=scripted_server.url) as client:
-        with pytest.raises(InvalidResponseError) as info:
-            client.users.pats.get(personal_access_token_id=USER_ID)
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url) as client,
+        pytest.raises(InvalidResponseError) as info,
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
     assert info.value.http_status == 200
 
 
@@ -166,9 +173,11 @@ def test_sync_oversized_body_hits_the_read_limit(
     scripted_server.expect(
         "GetPersonalAccessToken", RawHTTP(200, big, {"content-type": "application/proto"})
     )
-    with Client(token=TOKEN, base_url=scripted_server.url, read_max_bytes=1000) as client:
-        with pytest.raises(InvalidResponseError, match="larger than configured max"):
-            client.users.pats.get(personal_access_token_id=USER_ID)
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url, read_max_bytes=1000) as client,
+        pytest.raises(InvalidResponseError, match="larger than configured max"),
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
     assert len(scripted_server.requests) == 1  # not retried
 
 
@@ -178,11 +187,11 @@ def test_sync_connection_refused_is_unavailable(no_env: None) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with Client(
-        token=TOKEN, base_url=f"http://127.0.0.1:{port}", max_retries=0
-    ) as client:
-        with pytest.raises(UnavailableError) as info:
-            client.users.pats.get(personal_access_token_id=USER_ID)
+    with (
+        Client(token=TOKEN, base_url=f"http://127.0.0.1:{port}", max_retries=0) as client,
+        pytest.raises(UnavailableError) as info,
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
     assert info.value.http_status is None
 
 
@@ -190,9 +199,11 @@ def test_sync_token_never_in_error_text(scripted_server: ScriptedServer, no_env:
     scripted_server.expect(
         "GetPersonalAccessToken", ConnectError(Code.UNAUTHENTICATED, f"bad token {TOKEN}")
     )
-    with Client(token=TOKEN, base_url=scripted_server.url) as client:
-        with pytest.raises(UnauthenticatedError) as info:
-            client.users.pats.get(personal_access_token_id=USER_ID)
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url) as client,
+        pytest.raises(UnauthenticatedError) as info,
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
     assert TOKEN not in str(info.value)
     assert TOKEN not in repr(info.value)
     assert TOKEN not in info.value.message

@@ -85,9 +85,7 @@ def test_sync_httpx_mock_transport() -> None:
 @pytest.mark.anyio
 async def test_async_httpx_mock_transport() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(
-            503, content=b"<html/>", headers={"content-type": "text/html"}
-        )
+        return httpx.Response(503, content=b"<html/>", headers={"content-type": "text/html"})
 
     sleeps: list[float] = []
 
@@ -113,9 +111,9 @@ def test_sync_httpx_read_limit_bounds_the_body() -> None:
     with (
         httpx.Client(transport=httpx.MockTransport(handler)) as http,
         Client(token=TOKEN, base_url="https://api.test", http_client=http, read_max_bytes=512) as c,
+        pytest.raises(InvalidResponseError, match="read limit") as info,
     ):
-        with pytest.raises(InvalidResponseError, match="read limit") as info:
-            c.users.pats.get(personal_access_token_id=USER_ID)
+        c.users.pats.get(personal_access_token_id=USER_ID)
     assert info.value.http_status == 200
 
 
@@ -128,9 +126,9 @@ def test_sync_httpx_connection_error_is_unavailable() -> None:
         Client(
             token=TOKEN, base_url="https://api.test", http_client=http, sleep=lambda _: None
         ) as client,
+        pytest.raises(UnavailableError),
     ):
-        with pytest.raises(UnavailableError):
-            client.users.pats.get(personal_access_token_id=USER_ID)
+        client.users.pats.get(personal_access_token_id=USER_ID)
 
 
 def test_sync_httpx_timeout_is_deadline_exceeded(scripted_server: ScriptedServer) -> None:
@@ -140,9 +138,9 @@ def test_sync_httpx_timeout_is_deadline_exceeded(scripted_server: ScriptedServer
     with (
         httpx.Client() as http,
         Client(token=TOKEN, base_url=scripted_server.url, http_client=http, timeout=0.3) as c,
+        pytest.raises(DeadlineExceededError),
     ):
-        with pytest.raises(DeadlineExceededError):
-            c.users.pats.create(user_id=USER_ID)
+        c.users.pats.create(user_id=USER_ID)
 
 
 def test_sync_httpx_redirect_to_other_origin_not_followed(
@@ -151,11 +149,14 @@ def test_sync_httpx_redirect_to_other_origin_not_followed(
     """Even with follow_redirects=True on the caller's client, the adapter never follows."""
     scripted_server.expect(
         "GetPersonalAccessToken",
-        RawHTTP(307, headers={"location": "https://evil.test/gitpod.v1.UserService/GetPersonalAccessToken"}),
+        RawHTTP(
+            307,
+            headers={"location": "https://evil.test/gitpod.v1.UserService/GetPersonalAccessToken"},
+        ),
     )
     with (
         httpx.Client(follow_redirects=True) as http,
         Client(token=TOKEN, base_url=scripted_server.url, http_client=http) as client,
+        pytest.raises(InvalidResponseError, match="another origin"),
     ):
-        with pytest.raises(InvalidResponseError, match="another origin"):
-            client.users.pats.get(personal_access_token_id=USER_ID)
+        client.users.pats.get(personal_access_token_id=USER_ID)

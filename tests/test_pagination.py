@@ -68,9 +68,7 @@ def test_sync_empty_page_with_next_token_continues(
 
 
 def test_sync_repeated_token_raises(client: Client, scripted_server: ScriptedServer) -> None:
-    scripted_server.expect(
-        "ListPersonalAccessTokens", _page(["a"], "t1"), _page(["b"], "t1")
-    )
+    scripted_server.expect("ListPersonalAccessTokens", _page(["a"], "t1"), _page(["b"], "t1"))
     with pytest.raises(PaginationError):
         list(client.users.pats.list())
 

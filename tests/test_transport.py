@@ -35,7 +35,9 @@ class _Capture:
     def __init__(self) -> None:
         self.methods: list[Any] = []
 
-    def intercept_unary_sync(self, call_next: Any, request: Any, ctx: RequestContext) -> Any:
+    def intercept_unary_sync(
+        self, call_next: Any, request: Any, ctx: RequestContext[Any, Any]
+    ) -> Any:
         self.methods.append(ctx.method)
         raise RuntimeError("captured")
 
@@ -104,9 +106,11 @@ def test_tls_untrusted_certificate_fails(
     server, _ = tls_server
     server.script.reset()
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    with Client(token=TOKEN, base_url=server.url, max_retries=0) as client:
-        with pytest.raises(UnavailableError):
-            client.users.pats.get(personal_access_token_id=USER_ID)
+    with (
+        Client(token=TOKEN, base_url=server.url, max_retries=0) as client,
+        pytest.raises(UnavailableError),
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
     assert server.requests == []
 
 

@@ -18,7 +18,7 @@ DEFAULT_MAX_REDIRECTS = 5
 TOKEN_ENV_VARS = ("ONA_API_KEY", "GITPOD_API_KEY")
 BASE_URL_ENV_VARS = ("ONA_BASE_URL", "GITPOD_BASE_URL")
 #: What the Ona docs tell CI users to export; not read, only mentioned when it is set.
-CI_TOKEN_ENV_VAR = "GITPOD_TOKEN"
+CI_TOKEN_ENV_VAR = "GITPOD_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 def _first_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None:
@@ -44,8 +44,7 @@ def resolve_token(token: str | None, environ: Mapping[str, str] | None = None) -
     if found is not None:
         return found
     message = (
-        "no API token: pass token=... or set the ONA_API_KEY or GITPOD_API_KEY "
-        "environment variable"
+        "no API token: pass token=... or set the ONA_API_KEY or GITPOD_API_KEY environment variable"
     )
     if env.get(CI_TOKEN_ENV_VAR):
         message += (
@@ -56,9 +55,10 @@ def resolve_token(token: str | None, environ: Mapping[str, str] | None = None) -
 
 
 def resolve_base_url(base_url: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """Return the base URL: the argument, else ``ONA_BASE_URL`` / ``GITPOD_BASE_URL``, else the default.
+    """Return the base URL: the argument, else the environment, else the default.
 
-    The result has no trailing slash.
+    The environment variables are ``ONA_BASE_URL``, then ``GITPOD_BASE_URL``. The result has
+    no trailing slash.
     """
     env = os.environ if environ is None else environ
     url = base_url or _first_env(BASE_URL_ENV_VARS, env) or DEFAULT_BASE_URL

@@ -26,10 +26,10 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import ClassVar
 
+from connectrpc.client import ResponseMetadata
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError, ErrorDetail
 from connectrpc.request import Headers
-from connectrpc.client import ResponseMetadata
 
 
 class OnaPatsError(Exception):
@@ -290,7 +290,7 @@ def error_class(code: Code) -> type[APIError]:
     return _BY_CODE.get(code, APIError)
 
 
-class ResponseTooLarge(Exception):  # noqa: N818 - internal signal, never reaches users
+class ResponseTooLarge(Exception):
     """Raised inside a transport when a response body exceeds the read limit."""
 
     def __init__(self, limit: int, http_status: int) -> None:
@@ -346,7 +346,7 @@ def translate(
     )
 
 
-class map_connect_errors:  # noqa: N801 - used like a function: `with map_connect_errors():`
+class map_connect_errors:
     """The one place connectrpc errors become ``APIError``: a context manager.
 
     It also records the response's status and headers (``.metadata``), which the typed

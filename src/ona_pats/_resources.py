@@ -91,8 +91,9 @@ def _create_request(
     request = user_pb2.CreatePersonalAccessTokenRequest(
         user_id=user_id, description=description, read_only=bool(read_only)
     )
-    if check_valid_for(valid_for) is not None:
-        request.valid_for.FromTimedelta(valid_for)
+    lifetime = check_valid_for(valid_for)
+    if lifetime is not None:
+        request.valid_for.FromTimedelta(lifetime)
     return request
 
 
@@ -648,5 +649,3 @@ class AsyncUsers:
     def __init__(self, client: AsyncClient) -> None:
         self.pats = AsyncPats(client)
         """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``rotate``."""
-
-

@@ -49,7 +49,9 @@ def check_filter(value: object) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, Mapping):
-        raise ValidationError("filter", f"must be a mapping like {{'user_ids': [...]}}, got {value!r}")
+        raise ValidationError(
+            "filter", f"must be a mapping like {{'user_ids': [...]}}, got {value!r}"
+        )
     unknown = set(value) - {"user_ids"}
     if unknown:
         raise ValidationError("filter", f"unknown keys {sorted(unknown)!r}")
