@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pytest
-from google.protobuf import json_format
 from google.protobuf.message import Message
+
+import ona_pats
 
 ROOT = Path(__file__).resolve().parents[2]
 TSX = ROOT / "node_modules" / ".bin" / "tsx"
@@ -127,7 +128,7 @@ class NodeClient:
 
     def call(self, method: str, request: Message, token: str | None) -> JSONObject:
         """Send ``request`` to ``method``; the answer has ``response`` or ``error``."""
-        command = {"method": method, "request": json_format.MessageToDict(request)}
+        command = {"method": method, "request": ona_pats.to_dict(request)}
         if token is not None:
             command["token"] = token
         return self._process.send(command)
@@ -138,5 +139,4 @@ class NodeClient:
         assert "response" in answer, answer
         expected = "application/proto" if self.format == "binary" else "application/json"
         assert answer["contentType"] == expected
-        json_format.ParseDict(answer["response"], into)
-        return into
+        return ona_pats.from_dict(answer["response"], into)
