@@ -1,0 +1,1 @@
+"""The ona-pats benchmark suite: ``python -m bench`` (see bench/README.md)."""
