@@ -33,9 +33,20 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
-    """A fresh embedded server (temporary database, free loopback port)."""
+    """The embedded server of a test module (temporary database, free loopback port).
+
+    Tests share it, each with its own new users; one that needs the whole database to
+    itself (the admin's view of everything) uses ``fresh_server``.
+    """
+    with Server() as srv:
+        yield srv
+
+
+@pytest.fixture
+def fresh_server() -> Iterator[Server]:
+    """An embedded server of this test alone."""
     with Server() as srv:
         yield srv
 

@@ -225,14 +225,14 @@ def test_user_creates_gets_and_deletes_own_tokens(
 # -- the bootstrap admin -----------------------------------------------------------------
 
 
-def test_admin_lists_everyone_and_filters_by_any_user(
-    rpc: UserServiceClientSync, server: Server, alice: IssuedToken, bob: IssuedToken
-) -> None:
-    assert server.admin is not None
-    token = server.admin.token
-    assert _list(rpc, token) == [server.admin.id, alice.id, bob.id]
-    assert _list(rpc, token, bob.user_id, alice.user_id) == [alice.id, bob.id]
-    assert _list(rpc, token, str(uuid.uuid4())) == []
+def test_admin_lists_everyone_and_filters_by_any_user(fresh_server: Server) -> None:
+    alice, bob = fresh_server.create_user_token(), fresh_server.create_user_token()
+    assert fresh_server.admin is not None
+    token = fresh_server.admin.token
+    with UserServiceClientSync(fresh_server.base_url) as rpc:
+        assert _list(rpc, token) == [fresh_server.admin.id, alice.id, bob.id]
+        assert _list(rpc, token, bob.user_id, alice.user_id) == [alice.id, bob.id]
+        assert _list(rpc, token, str(uuid.uuid4())) == []
 
 
 def test_admin_creates_for_and_deletes_tokens_of_any_user(

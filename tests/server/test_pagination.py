@@ -192,11 +192,14 @@ def test_token_of_another_database_is_invalid_argument(
 
 
 def test_stale_token_is_invalid_argument(
-    rpc: UserServiceClientSync, server: Server, carol: IssuedToken
+    rpc: UserServiceClientSync,
+    server: Server,
+    carol: IssuedToken,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     token = _next_token(rpc, carol.token)
     store: Store = server.store
-    store.clock = lambda: time.time_ns() + 25 * 3600 * 10**9
+    monkeypatch.setattr(store, "clock", lambda: time.time_ns() + 25 * 3600 * 10**9)
     with pytest.raises(ConnectError) as caught:
         _page(rpc, carol.token, list_request(token=token))
     assert caught.value.code == Code.INVALID_ARGUMENT
