@@ -1,8 +1,9 @@
 """Node processes for the interop tests: started on loopback, always stopped in teardown.
 
-The TypeScript in ``interop/`` runs under ``tsx`` from ``node_modules`` (``scripts/_venv.sh``
-installs it with ``npm ci``). Each process talks JSON lines on stdin/stdout; a reader thread
-collects stdout so that a read can time out, and stderr goes to a file shown when a test fails.
+The TypeScript in ``interop/`` runs as ``node --import tsx`` (tsx from ``node_modules``, which
+``scripts/_venv.sh`` installs with ``npm ci``): one process, no wrapper that could outlive a
+kill. Each process talks JSON lines on stdin/stdout; a reader thread collects stdout so that a
+read can time out, and stderr goes to a file shown when a test fails.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import subprocess
 import threading
 import uuid
@@ -40,12 +42,21 @@ def node_tool(path: Path) -> Path:
     return path
 
 
+def node_command(script: str | Path) -> list[str]:
+    """The argv that runs one TypeScript file with Node and the tsx loader."""
+    node_tool(TSX)
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not on PATH: the interop tests need Node.js 20 or later")
+    return [node, "--import", "tsx", str(script)]
+
+
 def run_tsx(
-    *args: str | Path, env: Mapping[str, str] | None = None
+    script: str | Path, *args: str | Path, env: Mapping[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run one TypeScript file to completion under tsx, from the repository root."""
     return subprocess.run(
-        [node_tool(TSX), *map(str, args)],
+        [*node_command(script), *map(str, args)],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         capture_output=True,
@@ -62,7 +73,7 @@ class NodeProcess:
         self._stderr_path = log_dir / f"{Path(script).stem}-{uuid.uuid4().hex[:8]}.stderr"
         self._stderr = self._stderr_path.open("w")
         self._lines: queue.Queue[str | None] = queue.Queue()
-        self.argv = [str(node_tool(TSX)), str(ROOT / "interop" / script), *args]
+        self.argv = [*node_command(ROOT / "interop" / script), *args]
         self.process = subprocess.Popen(
             self.argv,
             cwd=ROOT,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -206,3 +207,16 @@ def test_errors_through_raw_stub(
 
     assert caught.value.code.name.lower() == case.code
     assert case.message_names in caught.value.message
+
+
+def test_node_server_stops_and_frees_its_port(tmp_path: Path) -> None:
+    """What the fixtures rely on: stop() ends the process and its port closes."""
+    process = NodeProcess("server.ts", log_dir=tmp_path)
+    try:
+        port = int(process.read()["url"].rsplit(":", 1)[1])
+    finally:
+        process.stop()
+
+    assert process.process.returncode is not None
+    with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), 1):
+        pass
