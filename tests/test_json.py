@@ -21,6 +21,7 @@ from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from google.protobuf import descriptor_pb2, descriptor_pool, json_format
 from google.protobuf.any_pb2 import Any as AnyMessage
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.field_mask_pb2 import FieldMask
 from google.protobuf.message import Message
@@ -32,6 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ona_pats import JSONMappingError, ProtoJSONCodec, from_dict, from_json, to_dict, to_json
+from ona_pats._json import _Writer
 from ona_pats._timestamps import TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS
 from ona_pats.rpc import UserServiceClientSync, UserServiceWSGIApplication
 from ona_pats.types import (
@@ -631,3 +633,22 @@ _README_SECTION = Path(__file__).parent.parent / "docs" / "readme" / "json-and-t
 )
 def test_readme_json_section_examples_run(block: str) -> None:
     exec(compile(block, str(_README_SECTION), "exec"), {})  # noqa: S102 - our own docs
+
+
+def test_plans_are_built_once_across_threads() -> None:
+    """Threads racing on a fresh plan cache (recursive type included) all get a working plan."""
+    writer = _Writer(include_defaults=False, use_proto_names=False)
+    message = _all(child=_all(child=_all(i32=1)))
+    barrier = threading.Barrier(8)
+    results: list[Any] = []
+
+    def work() -> None:
+        barrier.wait()
+        results.append(writer.message(cast(Descriptor, AllTypes.DESCRIPTOR))(message))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [{"child": {"child": {"i32": 1}}}] * 8

@@ -28,6 +28,7 @@ import json
 import math
 import re
 import struct
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar, cast
@@ -159,22 +160,45 @@ def _write_map(key: _Convert | None, value: _Convert | None) -> _Convert:
     return write
 
 
-class _Writer:
-    """Per-descriptor output plan for one combination of options, built once and cached."""
+_BUILD_LOCK = threading.RLock()
 
-    def __init__(self, include_defaults: bool, use_proto_names: bool) -> None:
-        self.include_defaults = include_defaults
-        self.use_proto_names = use_proto_names
+
+class _PlanCache:
+    """One conversion plan per descriptor, built once, thread-safe, recursion-safe."""
+
+    def __init__(self) -> None:
         # Keyed by descriptor, not name: another pool may reuse a full name.
         self._plans: dict[Descriptor, _Convert] = {}
 
     def message(self, desc: Descriptor) -> _Convert:
         plan = self._plans.get(desc)
         if plan is None:
-            # A forwarding stub first, so that recursive message types terminate.
-            self._plans[desc] = lambda msg: self._plans[desc](msg)
-            plan = self._plans[desc] = self._build(desc)
+            with _BUILD_LOCK:
+                plan = self._plans.get(desc)
+                if plan is None:
+                    self._plans[desc] = self._forward(desc)  # what recursive fields call
+                    plan = self._plans[desc] = self._build(desc)
         return plan
+
+    def _forward(self, desc: Descriptor) -> _Convert:
+        def forward(value: Any) -> Any:
+            with _BUILD_LOCK:  # another thread may still be building the plan
+                plan = self._plans[desc]
+            return plan(value)
+
+        return forward
+
+    def _build(self, desc: Descriptor) -> _Convert:
+        raise NotImplementedError
+
+
+class _Writer(_PlanCache):
+    """Output plans (message -> JSON-shaped data) for one combination of options."""
+
+    def __init__(self, include_defaults: bool, use_proto_names: bool) -> None:
+        super().__init__()
+        self.include_defaults = include_defaults
+        self.use_proto_names = use_proto_names
 
     def _build(self, desc: Descriptor) -> _Convert:
         name = desc.full_name
@@ -500,19 +524,12 @@ def _read_field_mask(value: Any) -> dict[str, list[str]]:
     return {"paths": [_UPPER.sub(lambda m: "_" + m.group(0).lower(), path) for path in paths]}
 
 
-class _Reader:
-    """Per-descriptor input plan for one ``ignore_unknown_fields`` setting, built once."""
+class _Reader(_PlanCache):
+    """Input plans (JSON-shaped data -> constructor arguments) for one unknown-field policy."""
 
     def __init__(self, ignore_unknown: bool) -> None:
+        super().__init__()
         self.ignore_unknown = ignore_unknown
-        self._plans: dict[Descriptor, _Convert] = {}
-
-    def message(self, desc: Descriptor) -> _Convert:
-        plan = self._plans.get(desc)
-        if plan is None:
-            self._plans[desc] = lambda value: self._plans[desc](value)
-            plan = self._plans[desc] = self._build(desc)
-        return plan
 
     def _build(self, desc: Descriptor) -> _Convert:
         name = desc.full_name
