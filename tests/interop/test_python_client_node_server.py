@@ -81,9 +81,12 @@ class NodeServer:
     admin_token: str
     request_log: Path
 
+    def requests(self) -> list[dict[str, str]]:
+        """procedure, httpMethod and contentType of every call so far."""
+        return [json.loads(line) for line in self.request_log.read_text().splitlines()]
+
     def content_types(self) -> list[str]:
-        lines = self.request_log.read_text().splitlines()
-        return [str(json.loads(line)["contentType"]) for line in lines]
+        return [entry["contentType"] for entry in self.requests()]
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +165,26 @@ def test_create_get_delete(node_server: NodeServer, protocol: ona_pats.WireProto
     assert lifetime_ns == (7 * 86_400 * 10**6 + 1) * 1000
     assert own.id == listed.id
     assert own.last_used.ToNanoseconds() > 0
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_connect_get_for_list_and_get(
+    node_server: NodeServer, protocol: ona_pats.WireProtocol
+) -> None:
+    """use_get sends the NO_SIDE_EFFECTS methods as Connect GET, which connect-node serves."""
+    client = ona_pats.Client(
+        token=node_server.admin_token,
+        base_url=node_server.base_url,
+        protocol=protocol,
+        use_get=True,
+    )
+    with client:
+        listed = list(client.users.pats.list(filter={"user_ids": [SEED_USER_ID]}, page_size=4))
+        got = client.users.pats.get(personal_access_token_id=listed[-1].id)
+
+    assert listed == seed_tokens()
+    assert got == listed[-1]
+    assert [entry["httpMethod"] for entry in node_server.requests()[-3:]] == ["GET"] * 3
 
 
 def test_async_client_lists_every_page(node_server: NodeServer) -> None:
