@@ -98,8 +98,15 @@ __all__ = [
     "to_json",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if str(getattr(_obj, "__module__", "")).startswith("ona_pats."):
-        _obj.__module__ = "ona_pats"
-del _name, _obj
+
+def _read_as_ona_pats() -> None:
+    # So that a repr reads ona_pats.Client, not ona_pats._client.Client.
+    namespace = globals()
+    for name in __all__:
+        obj = namespace[name]
+        if str(getattr(obj, "__module__", "")).startswith("ona_pats."):
+            obj.__module__ = "ona_pats"
+
+
+_read_as_ona_pats()
+del _read_as_ona_pats

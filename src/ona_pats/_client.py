@@ -236,7 +236,7 @@ class Client(_BaseClient):
         self._interceptors = tuple(interceptors)
         self._stubs: dict[str, user_connect.UserServiceClientSync] = {}
         self._stub = self._stub_at(self._base_url)
-        self.users = Users(self)
+        self.users = Users(self._call)
         """The ``users`` resource: ``client.users.pats``."""
 
     def _stub_at(self, base_url: str) -> user_connect.UserServiceClientSync:
@@ -370,7 +370,7 @@ class AsyncClient(_BaseClient):
         self._interceptors = tuple(interceptors)
         self._stubs: dict[str, user_connect.UserServiceClient] = {}
         self._stub = self._stub_at(self._base_url)
-        self.users = AsyncUsers(self)
+        self.users = AsyncUsers(self._call)
         """The ``users`` resource: ``client.users.pats``."""
 
     def _stub_at(self, base_url: str) -> user_connect.UserServiceClient:

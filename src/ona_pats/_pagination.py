@@ -15,6 +15,9 @@ from ._exceptions import PaginationError
 T = TypeVar("T")
 
 
+_NO_HEADERS: Mapping[str, str] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing.
@@ -28,7 +31,9 @@ class Page(Generic[T]):
 
     items: tuple[T, ...]
     next_token: str
-    headers: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    headers: Mapping[str, str] = field(
+        default_factory=lambda: _NO_HEADERS, repr=False, compare=False
+    )
 
 
 class _Cursor:
@@ -39,7 +44,7 @@ class _Cursor:
     def __init__(self, token: str, limit: int | None) -> None:
         self._token = token
         self._left = limit
-        self._seen = {token} if token else set()
+        self._seen: set[str] = {token} if token else set()
         self._done = limit == 0
 
     def next_request(self) -> str | None:

@@ -5,11 +5,11 @@ Request building, validation and response checks are plain functions shared by b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 from connectrpc.client import ResponseMetadata
 
@@ -28,10 +28,16 @@ from ._validation import (
     check_valid_for,
 )
 
-if TYPE_CHECKING:
-    from ._client import AsyncClient, Client
-
 T = TypeVar("T")
+#: ``Client._call``: (operation, request, timeout, max_retries) -> (response, metadata).
+SyncCall: TypeAlias = Callable[
+    [_transport.Operation, Any, float | None, int | None], tuple[Any, ResponseMetadata]
+]
+#: ``AsyncClient._call``.
+AsyncCall: TypeAlias = Callable[
+    [_transport.Operation, Any, float | None, int | None],
+    Awaitable[tuple[Any, ResponseMetadata]],
+]
 PersonalAccessToken = user_pb2.PersonalAccessToken
 
 
@@ -161,8 +167,8 @@ def _rotation_error(secret: str, old: PersonalAccessToken, exc: OnaPatsError) ->
 class PatsWithRawResponse:
     """``pats`` methods that return a :class:`RawResponse` (status, headers, ``.parse()``)."""
 
-    def __init__(self, client: Client) -> None:
-        self._call = client._call
+    def __init__(self, call: SyncCall) -> None:
+        self._call = call
 
     def get(
         self,
@@ -242,14 +248,13 @@ class PatsWithRawResponse:
 class Pats:
     """``client.users.pats``: personal access tokens."""
 
-    def __init__(self, client: Client) -> None:
-        self._client = client
-        self._call = client._call
+    def __init__(self, call: SyncCall) -> None:
+        self._call = call
 
     @cached_property
     def with_raw_response(self) -> PatsWithRawResponse:
         """The same methods, returning the HTTP status and headers too."""
-        return PatsWithRawResponse(self._client)
+        return PatsWithRawResponse(self._call)
 
     def list(
         self,
@@ -400,8 +405,8 @@ class Pats:
 class Users:
     """``client.users``."""
 
-    def __init__(self, client: Client) -> None:
-        self.pats = Pats(client)
+    def __init__(self, call: SyncCall) -> None:
+        self.pats = Pats(call)
         """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``rotate``."""
 
 
@@ -411,8 +416,8 @@ class Users:
 class AsyncPatsWithRawResponse:
     """Async ``pats`` methods that return a :class:`RawResponse`."""
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._call = client._call
+    def __init__(self, call: AsyncCall) -> None:
+        self._call = call
 
     async def get(
         self,
@@ -492,14 +497,13 @@ class AsyncPatsWithRawResponse:
 class AsyncPats:
     """``client.users.pats`` of the :class:`AsyncClient`."""
 
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-        self._call = client._call
+    def __init__(self, call: AsyncCall) -> None:
+        self._call = call
 
     @cached_property
     def with_raw_response(self) -> AsyncPatsWithRawResponse:
         """The same methods, returning the HTTP status and headers too."""
-        return AsyncPatsWithRawResponse(self._client)
+        return AsyncPatsWithRawResponse(self._call)
 
     def list(
         self,
@@ -646,6 +650,6 @@ class AsyncPats:
 class AsyncUsers:
     """``client.users`` of the :class:`AsyncClient`."""
 
-    def __init__(self, client: AsyncClient) -> None:
-        self.pats = AsyncPats(client)
+    def __init__(self, call: AsyncCall) -> None:
+        self.pats = AsyncPats(call)
         """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``rotate``."""

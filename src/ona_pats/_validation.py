@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import cast
 
 from ._exceptions import ValidationError
 
@@ -52,10 +53,11 @@ def check_filter(value: object) -> list[str]:
         raise ValidationError(
             "filter", f"must be a mapping like {{'user_ids': [...]}}, got {value!r}"
         )
-    unknown = set(value) - {"user_ids"}
+    mapping = cast("Mapping[str, object]", value)
+    unknown = set(mapping) - {"user_ids"}
     if unknown:
         raise ValidationError("filter", f"unknown keys {sorted(unknown)!r}")
-    ids = value.get("user_ids") or ()
+    ids = cast("Sequence[object]", mapping.get("user_ids") or ())
     if isinstance(ids, str) or not isinstance(ids, Sequence):
         raise ValidationError("filter.user_ids", f"must be a list of UUIDs, got {ids!r}")
     if len(ids) > MAX_USER_IDS:
