@@ -42,3 +42,15 @@ def rss_bytes() -> int:
     """The resident set size of this process."""
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+class Hidden:
+    """A secret handed to a hypothesis test, whose falsifying-example report prints its repr."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "Hidden(<secret>)"
