@@ -265,6 +265,21 @@ def test_value_forms(fields: dict[str, Any], expected: dict[str, Any]) -> None:
     assert json_format.Parse(text, AllTypes()) == message  # an independent reader agrees
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("a_1", id="digit-after-underscore"),
+        pytest.param("a__b", id="double-underscore"),
+        pytest.param("a_", id="trailing-underscore"),
+        pytest.param("aB", id="uppercase"),
+    ],
+)
+def test_field_mask_paths_without_a_camel_case_form_are_rejected(path: str) -> None:
+    with pytest.raises(JSONMappingError) as info:
+        to_json(_all(mask=FieldMask(paths=[path])))
+    assert (info.value.path, info.value.value) == ("mask", path)
+
+
 def test_any_round_trips_through_json_format() -> None:
     packed = AnyMessage()
     packed.Pack(Subject(id="u1", principal=Principal.PRINCIPAL_RUNNER))
@@ -443,6 +458,7 @@ def test_from_dict_rejects_python_values_that_are_not_json() -> None:
     with pytest.raises(JSONMappingError) as info:
         from_dict({"rI64": (1, 2)}, AllTypes)
     assert info.value.path == "rI64"
+    assert "Python tuple" in str(info.value)
 
 
 def test_well_known_types_at_the_top_level() -> None:

@@ -73,7 +73,8 @@ _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?
 _JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _URLSAFE_TO_STD = str.maketrans("-_", "+/")
-_CAMEL_HUMP = re.compile(r"_([a-z0-9])")
+_CAMEL_HUMP = re.compile(r"_([a-z])")
+_UNDERSCORE_NOT_BEFORE_LOWER = re.compile(r"_(?![a-z])")  # "a_1", "a__b": no camelCase form
 _UPPER = re.compile(r"[A-Z]")
 _DELEGATED = frozenset(
     (
@@ -305,7 +306,7 @@ def _is_map(desc: Descriptor) -> bool:
 
 
 def _camel_path(path: str) -> str:
-    if _UPPER.search(path) or "__" in path or path.endswith("_"):
+    if _UPPER.search(path) or _UNDERSCORE_NOT_BEFORE_LOWER.search(path):
         raise MappingProblem("FieldMask path cannot be written in camelCase", path)
     return _CAMEL_HUMP.sub(lambda m: m.group(1).upper(), path)
 
@@ -326,7 +327,9 @@ def _json_type(value: Any) -> str:
         return "number"
     if isinstance(value, str):
         return "string"
-    return "array" if isinstance(value, list) else "object"
+    if isinstance(value, list | dict):
+        return "array" if isinstance(value, list) else "object"
+    return f"value (a Python {type(value).__name__}, not JSON)"
 
 
 def _read_string(value: Any) -> str:
