@@ -288,6 +288,42 @@ def test_any_round_trips_through_json_format() -> None:
     assert from_dict(data, AllTypes) == _all(any=packed)
 
 
+def test_any_holding_a_timestamp_uses_the_value_key_and_strict_rfc3339() -> None:
+    packed = AnyMessage()
+    packed.Pack(Timestamp(seconds=1))
+    data = to_dict(_all(any=packed), include_defaults=False)
+    url = "type.googleapis.com/google.protobuf.Timestamp"
+    assert data == {"any": {"@type": url, "value": "1970-01-01T00:00:01Z"}}
+    assert from_dict(data, AllTypes) == _all(any=packed)
+    with pytest.raises(JSONMappingError) as info:
+        from_dict({"any": {"@type": url, "value": "1970-1-01T00:00:01Z"}}, AllTypes)
+    assert info.value.path == "any"
+
+
+@pytest.mark.parametrize(
+    ("document", "path"),
+    [
+        pytest.param({"any": {"@type": "example.com/no.such.Type"}}, "any", id="unknown-type"),
+        pytest.param({"any": {"id": "x"}}, "any", id="missing-type"),
+        pytest.param(
+            {"any": {"@type": "type.googleapis.com/gitpod.v1.Subject", "bogus": 1}},
+            "any.bogus",
+            id="unknown-field-inside",
+        ),
+        pytest.param({"any": []}, "any", id="not-an-object"),
+    ],
+)
+def test_any_errors(document: dict[str, Any], path: str) -> None:
+    with pytest.raises(JSONMappingError) as info:
+        from_dict(document, AllTypes)
+    assert info.value.path == path
+
+
+def test_empty_any_is_an_empty_object() -> None:
+    assert to_dict(_all(any=AnyMessage()), include_defaults=False) == {"any": {}}
+    assert from_dict({"any": {}}, AllTypes) == _all(any=AnyMessage())
+
+
 # -- reading ------------------------------------------------------------------------------
 
 

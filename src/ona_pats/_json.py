@@ -1,8 +1,9 @@
 """The proto3 JSON mapping for any generated message, and the connectrpc JSON codec using it.
 
 Spec: https://protobuf.dev/programming-guides/json/. Timestamps and Durations follow
-``_timestamps`` (strict RFC 3339). Struct, Value, ListValue and Any are delegated to
-``google.protobuf.json_format`` (their errors are still reported as ``JSONMappingError``).
+``_timestamps`` (strict RFC 3339), also inside an ``Any``. Struct, Value and ListValue (which
+hold no timestamps) are delegated to ``google.protobuf.json_format``; their errors are still
+reported as ``JSONMappingError``.
 
 Decisions, where the spec leaves room:
 
@@ -33,9 +34,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
-from google.protobuf import json_format
+from google.protobuf import descriptor_pool, json_format
+from google.protobuf.any_pb2 import Any as AnyMessage
 from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 from google.protobuf.struct_pb2 import NULL_VALUE, Value
 
@@ -77,16 +79,23 @@ _CAMEL_HUMP = re.compile(r"_([a-z])")
 _UNDERSCORE_NOT_BEFORE_LOWER = re.compile(r"_(?![a-z])")  # "a_1", "a__b": no camelCase form
 _UPPER = re.compile(r"[A-Z]")
 _DELEGATED = frozenset(
-    (
-        "google.protobuf.Struct",
-        "google.protobuf.Value",
-        "google.protobuf.ListValue",
-        "google.protobuf.Any",
-    )
+    ("google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue")
 )
 _WRAPPERS = frozenset(
     f"google.protobuf.{name}Value"
     for name in ("Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes")
+)
+_ANY = "google.protobuf.Any"
+# Types whose JSON is not an object of their fields: inside an Any they go under "value".
+_CUSTOM_JSON = (
+    _DELEGATED
+    | _WRAPPERS
+    | {
+        _ANY,
+        "google.protobuf.Timestamp",
+        "google.protobuf.Duration",
+        "google.protobuf.FieldMask",
+    }
 )
 
 
@@ -214,7 +223,25 @@ class _Writer(_PlanCache):
             return (lambda w: w.value) if inner is None else (lambda w: inner(w.value))
         if name in _DELEGATED:
             return self._delegated
+        if name == _ANY:
+            return self._any
         return self._fields(desc)
+
+    def _any(self, msg: Any) -> dict[str, Any]:
+        if not msg.type_url and not msg.value:
+            return {}
+        desc = _any_descriptor(msg.type_url)
+        inner = GetMessageClass(desc)()
+        try:
+            inner.ParseFromString(msg.value)
+        except DecodeError as exc:
+            raise MappingProblem(
+                f"Any value is not a valid {desc.full_name}", msg.type_url
+            ) from exc
+        data = self.message(desc)(inner)
+        if desc.full_name in _CUSTOM_JSON:
+            return {"@type": msg.type_url, "value": data}
+        return {"@type": msg.type_url, **data}
 
     def _delegated(self, msg: Message) -> Any:
         try:
@@ -299,6 +326,14 @@ def _write_fields(plan: tuple[tuple[str, str, _Convert | None, int], ...]) -> _C
         return out
 
     return write
+
+
+def _any_descriptor(type_url: str) -> Descriptor:
+    """The message type an Any's URL names, from the default pool (as json_format does)."""
+    try:
+        return descriptor_pool.Default().FindMessageTypeByName(type_url.rpartition("/")[2])
+    except KeyError as exc:
+        raise MappingProblem("Any of a type unknown to this process", type_url) from exc
 
 
 def _is_map(desc: Descriptor) -> bool:
@@ -547,7 +582,31 @@ class _Reader(_PlanCache):
             return lambda value: {"value": inner(value)}
         if name in _DELEGATED:
             return self._delegated(GetMessageClass(desc))
+        if name == _ANY:
+            return self._any
         return self._fields(desc)
+
+    def _any(self, value: Any) -> Message:
+        if type(value) is not dict:
+            raise _kind_error('an object with "@type"', value)
+        if not value:
+            return AnyMessage()
+        url = value.get("@type")
+        if type(url) is not str:
+            raise MappingProblem('an Any needs a string "@type"', url)
+        desc = _any_descriptor(url)
+        if desc.full_name in _CUSTOM_JSON:
+            unknown = set(value) - {"@type", "value"}
+            if unknown and not self.ignore_unknown:
+                raise MappingProblem(f"unknown keys in an Any of {desc.full_name}", sorted(unknown))
+            content = value.get("value")
+        else:
+            content = {key: item for key, item in value.items() if key != "@type"}
+        converted = self.message(desc)(content)
+        inner = converted
+        if not isinstance(converted, Message):
+            inner = _construct(GetMessageClass(desc), converted)
+        return AnyMessage(type_url=url, value=inner.SerializeToString())
 
     def _delegated(self, cls: type[Message]) -> _Convert:
         def read(value: Any) -> Message:
