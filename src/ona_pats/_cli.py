@@ -314,7 +314,7 @@ def _run_list(args: argparse.Namespace) -> int:
     with _client(args) as client:
         pats, next_token = _collect(args, client)
     if args.expiring_within is not None:
-        pats = list(fmt.expiring_within(pats, args.expiring_within, now))
+        pats = fmt.expiring_within(pats, args.expiring_within, now)
     _print_pats(pats, as_json=args.json, now=now)
     if next_token:
         _note(f"{PROG}: more tokens follow: pass --all, or --page-token {next_token}")

@@ -39,22 +39,24 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def format_duration(delta: timedelta) -> str:
-    """Format a duration for people, to two units at most: ``29d 23h``, ``5m``, ``0s``."""
+def format_duration(delta: timedelta, units: int = 2) -> str:
+    """Format a duration for people, to ``units`` units at most: ``29d 23h``, ``5m``, ``0s``."""
     seconds = int(abs(delta).total_seconds())
     parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count}{unit}")
-    return " ".join(parts[:2]) or "0s"
+    return " ".join(parts[:units]) or "0s"
 
 
-def relative(when: datetime, now: datetime) -> str:
-    """Say how far ``when`` is from ``now``: ``in 29d 23h`` or ``3h 2m ago``."""
-    if when >= now:
-        return f"in {format_duration(when - now)}"
-    return f"{format_duration(now - when)} ago"
+def relative(when: datetime, now: datetime, units: int = 2) -> str:
+    """Say how far ``when`` is from ``now``: ``in 29d 23h``, ``3h 2m ago`` or ``just now``."""
+    if abs(when - now) < timedelta(seconds=1):
+        return "just now"
+    if when > now:
+        return f"in {format_duration(when - now, units)}"
+    return f"{format_duration(now - when, units)} ago"
 
 
 def to_datetime(pat: user_pb2.PersonalAccessToken, name: str) -> datetime | None:
@@ -73,6 +75,16 @@ def short_time(when: datetime | None, now: datetime) -> str:
     return f"{when:%Y-%m-%d %H:%MZ} ({relative(when, now)})"
 
 
+def short_date(when: datetime | None, now: datetime, *, expiry: bool = False) -> str:
+    """Format a time for the table: ``2026-12-23 (in 30d)``, ``2026-10-06 (expired 47d ago)``."""
+    if when is None:
+        return "never"
+    said = relative(when, now, units=1)
+    if expiry and when <= now:
+        said = f"expired {said}"
+    return f"{when:%Y-%m-%d} ({said})"
+
+
 _COLUMNS = ("ID", "USER", "DESCRIPTION", "EXPIRES", "LAST USED", "READ-ONLY")
 
 
@@ -82,8 +94,8 @@ def table_row(pat: user_pb2.PersonalAccessToken, now: datetime) -> tuple[str, ..
         pat.id,
         pat.user_id,
         pat.description or "-",
-        short_time(to_datetime(pat, "expires_at"), now),
-        short_time(to_datetime(pat, "last_used"), now),
+        short_date(to_datetime(pat, "expires_at"), now, expiry=True),
+        short_date(to_datetime(pat, "last_used"), now),
         "yes" if pat.read_only else "no",
     )
 
@@ -128,13 +140,12 @@ def json_line(document: dict[str, Any]) -> str:
 
 def expiring_within(
     pats: Iterable[user_pb2.PersonalAccessToken], window: timedelta, now: datetime
-) -> Iterable[user_pb2.PersonalAccessToken]:
-    """Yield the tokens that expire at or before ``now + window`` (expired ones included)."""
+) -> list[user_pb2.PersonalAccessToken]:
+    """The tokens that expire at or before ``now + window`` (expired ones too), soonest first."""
     deadline = now + window
-    for pat in pats:
-        expires = to_datetime(pat, "expires_at")
-        if expires is not None and expires <= deadline:
-            yield pat
+    dated = [(to_datetime(pat, "expires_at"), n, pat) for n, pat in enumerate(pats)]
+    kept = [(expires, n, pat) for expires, n, pat in dated if expires and expires <= deadline]
+    return [pat for _, _, pat in sorted(kept, key=lambda row: row[:2])]
 
 
 @dataclass

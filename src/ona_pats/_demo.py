@@ -22,7 +22,7 @@ from typing import IO
 from . import _cli_format as fmt
 from ._client import Client
 from ._exceptions import NotFoundError, PermissionDeniedError
-from ._json import to_dict
+from ._json import to_json
 from ._schema import user_pb2
 from ._types import WireProtocol
 
@@ -34,6 +34,7 @@ class _User:
     name: str
     id: str
     token: str
+    first_id: str
 
 
 class _Tour:
@@ -103,12 +104,15 @@ class _Tour:
         secret = admin.users.pats.create(
             user_id=user_id, description=f"{name}'s laptop", valid_for=timedelta(days=30)
         )
-        self.say(f'{name:<5} (user {user_id}): admin created "{name}\'s laptop"', 3)
+        self.say(f'{name:<5} (user {user_id}): the admin token created "{name}\'s laptop"', 3)
         self.say(f"secret {secret[:14]}… (shown once; shortened here)", 11)
-        return _User(name, user_id, secret)
+        with self.client(secret) as client:
+            (first,) = client.users.pats.list()
+        return _User(name, user_id, secret, first.id)
 
     def list_pages(self, users: tuple[_User, ...], protocol: WireProtocol, title: str) -> list[str]:
         """Steps 2 and 3: list both users' tokens page by page; return the ids in order."""
+        self.say(f"The admin token lists filter.user_ids = [alice, bob], {_PAGE_SIZE} per page:", 3)
         with self.client(self.admin_token, protocol) as admin:
             pager = admin.users.pats.list(
                 filter={"user_ids": [user.id for user in users]}, page_size=_PAGE_SIZE
@@ -116,23 +120,26 @@ class _Tour:
             ids: list[str] = []
             for number, page in enumerate(pager.pages(), start=1):
                 more = f"next token {page.next_token[:10]}…" if page.next_token else "last page"
-                self.say(f"page {number} ({len(page.items)} tokens, {more})", 3)
+                self.say(f"page {number} ({_plural(len(page.items), 'token')}, {more})", 3)
                 for pat in page.items:
                     self.say(self.label(pat), 5)
                     ids.append(pat.id)
-        self.say(f"{len(ids)} tokens in {number} pages of up to {_PAGE_SIZE} {title}", 3)
+        self.say(f"{_plural(len(ids), 'token')} in {_plural(number, 'page')} {title}", 3)
         return ids
 
-    def get_one(self, user: _User, ids: list[str]) -> user_pb2.PersonalAccessToken:
-        """Step 4: a user gets one of their tokens; shown as fields and as the JSON shape."""
+    def get_one(self, user: _User, other: _User) -> None:
+        """Step 4: a user gets one of their tokens, then fails to see another user's."""
         with self.client(user.token) as client:
             owned = [pat for pat in client.users.pats.list() if pat.description == "ci"]
             pat = client.users.pats.get(personal_access_token_id=owned[0].id)
-        assert pat.id in ids
-        self.say(fmt.render_details(pat, self.now), 3)
-        self.say("As JSON, in the shape of Ona's API reference:", 3)
-        self.say(fmt.json_line(to_dict(pat)), 5)
-        return pat
+            self.say(f'{user.name} gets her "ci" token:', 3)
+            self.say(fmt.render_details(pat, datetime.now(UTC)), 5)
+            self.say("the same token as JSON, in the shape of Ona's API reference:", 3)
+            self.say(to_json(pat, indent=2), 5)
+            try:
+                client.users.pats.get(personal_access_token_id=other.first_id)
+            except NotFoundError as exc:
+                self.say(f"{user.name} asks for one of {other.name}'s tokens: {exc.code.value}", 3)
 
     def read_only_refused(self, bob: _User) -> str:
         """Step 5: bob's read-only token may list but not delete; returns the target's id."""
@@ -164,6 +171,10 @@ class _Tour:
                 self.say(f"getting it again: {exc.code.value}", 3)
             left = len(list(client.users.pats.list()))
         self.say(f"bob has {left} tokens left", 3)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @contextmanager
@@ -201,7 +212,7 @@ def run_demo(out: IO[str] | None = None) -> int:
         same = tour.list_pages((alice, bob), "json", "over JSON")
         tour.say("Same tokens, same order, with either codec." if same == ids else "DIFFERENT!", 3)
         tour.step(4, "Get one token")
-        tour.get_one(alice, ids)
+        tour.get_one(alice, bob)
         tour.step(5, "A read-only token is refused a delete")
         target = tour.read_only_refused(bob)
         tour.step(6, "Delete a token")

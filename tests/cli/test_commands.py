@@ -129,6 +129,7 @@ def test_get_shows_details_and_json(env: dict[str, str], user: IssuedToken) -> N
     assert f"id:          {user.id}" in details.out
     assert "cli test user" in details.out
     as_json = _run.run("get", user.id, "--json", env=env)
+    assert as_json.code == 0, as_json.err
     (pat,) = _json_lines(as_json.out)
     assert pat["id"] == user.id
     assert set(pat) >= SEED_KEYS

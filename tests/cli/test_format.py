@@ -64,8 +64,10 @@ def test_format_duration(delta: timedelta, expected: str) -> None:
 
 
 def test_relative_says_future_and_past() -> None:
-    assert fmt.relative(NOW + timedelta(days=2), NOW) == "in 2d"
+    assert fmt.relative(NOW + timedelta(days=2, hours=1), NOW) == "in 2d 1h"
+    assert fmt.relative(NOW + timedelta(days=2, hours=1), NOW, units=1) == "in 2d"
     assert fmt.relative(NOW - timedelta(hours=3), NOW) == "3h ago"
+    assert fmt.relative(NOW + timedelta(milliseconds=300), NOW) == "just now"
 
 
 def test_table_has_header_and_aligned_rows() -> None:
@@ -73,9 +75,10 @@ def test_table_has_header_and_aligned_rows() -> None:
     header, first, second = table.splitlines()
     assert header.split("  ")[0].strip() == "ID"
     assert "LAST USED" in header
-    assert "2026-12-23 12:00Z (in 30d)" in first
+    assert "2026-12-23 (in 30d)" in first
     assert "never" in first
-    assert "3h ago" in second
+    assert "2026-11-25 (in 2d)" in second
+    assert "2026-11-23 (3h ago)" in second
     assert first.index("ci") == second.index("ci") == header.index("DESCRIPTION")
 
 
@@ -88,8 +91,13 @@ def test_details_show_every_field() -> None:
 
 def test_expiring_within_keeps_tokens_before_the_deadline() -> None:
     soon, later, expired = _pat(timedelta(days=3)), _pat(timedelta(days=30)), _pat(-timedelta(1))
-    kept = list(fmt.expiring_within([soon, later, expired], timedelta(days=7), NOW))
-    assert kept == [soon, expired]
+    kept = fmt.expiring_within([soon, later, expired], timedelta(days=7), NOW)
+    assert kept == [expired, soon]
+
+
+def test_table_says_expired() -> None:
+    table = fmt.render_table([_pat(-timedelta(days=2))], NOW)
+    assert "2026-11-21 (expired 2d ago)" in table
 
 
 def test_json_line_is_one_compact_line() -> None:
