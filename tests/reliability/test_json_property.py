@@ -19,8 +19,7 @@ from google.protobuf.message import Message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ona_pats._exceptions import JSONMappingError
-from ona_pats._json import from_dict, from_json, to_dict, to_json
+from ona_pats import JSONMappingError, from_dict, from_json, to_dict, to_json
 
 from ._messages import JSON_VALUES, MESSAGE_CLASSES, any_message, messages
 from ._settings import HYPOTHESIS_EXAMPLES
