@@ -144,3 +144,12 @@ async def test_async_client_sees_each_denial(
             await client.users.pats.create(user_id=alice.user_id)
         with pytest.raises(NotFoundError):
             await client.users.pats.get(personal_access_token_id=bob.id)
+
+
+def test_client_errors_carry_the_server_request_id(
+    server: Server, alice: IssuedToken, protocol: WireProtocol
+) -> None:
+    with _client(server, alice.token, protocol) as client, pytest.raises(NotFoundError) as caught:
+        client.users.pats.get(personal_access_token_id="3f0f3c1e-8d1c-4a37-9a53-2b1c2f0f9a11")
+    assert caught.value.request_id is not None
+    assert len(caught.value.request_id) == 32

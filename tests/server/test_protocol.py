@@ -224,3 +224,21 @@ def test_unknown_method_is_404(http: httpx.Client, alice: IssuedToken) -> None:
         headers={**bearer(alice.token), "content-type": "application/json"},
     )
     assert response.status_code == 404
+
+
+def test_every_response_carries_a_request_id(http: httpx.Client, alice: IssuedToken) -> None:
+    ok = http.post(
+        f"{BASE}/ListPersonalAccessTokens",
+        content=b"{}",
+        headers={**bearer(alice.token), "content-type": "application/json"},
+    )
+    denied = http.post(
+        f"{BASE}/ListPersonalAccessTokens",
+        content=b"{}",
+        headers={"content-type": "application/json"},
+    )
+    unsupported = http.post(f"{BASE}/ListPersonalAccessTokens", content=b"")
+    ids = {r.headers["x-request-id"] for r in (ok, denied, unsupported)}
+    assert (ok.status_code, denied.status_code, unsupported.status_code) == (200, 401, 415)
+    assert len(ids) == 3
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids)

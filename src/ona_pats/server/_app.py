@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,6 +20,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+REQUEST_ID_HEADER = b"x-request-id"
 
 
 def json_codec() -> Codec[Any, Any]:
@@ -46,11 +48,15 @@ def create_app(store: Store) -> ASGIApp:
     connect_app = user_connect.UserServiceASGIApplication(
         UserService(store), codecs=[google_protobuf_binary_codec(), json_codec()]
     )
-    return _with_query_params(connect_app)
+    return _middleware(connect_app)
 
 
-def _with_query_params(app: Any) -> ASGIApp:
-    """Expose the URL query parameters to the handlers through ``QUERY_PARAMS``."""
+def _middleware(app: Any) -> ASGIApp:
+    """Wrap the Connect app: the URL query parameters and a request id.
+
+    Handlers read the query parameters through ``QUERY_PARAMS``; every response, errors
+    included, carries an ``x-request-id`` for the client's ``APIError.request_id``.
+    """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,8 +64,16 @@ def _with_query_params(app: Any) -> ASGIApp:
             return
         raw = scope.get("query_string", b"").decode("utf-8", "replace")
         reset = QUERY_PARAMS.set(parse_qs(raw, keep_blank_values=True))
+        request_id = uuid.uuid4().hex.encode()
+
+        async def send_with_id(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id)]
+                message = {**message, "headers": headers}
+            await send(message)
+
         try:
-            await app(scope, receive, send)
+            await app(scope, receive, send_with_id)
         finally:
             QUERY_PARAMS.reset(reset)
 
