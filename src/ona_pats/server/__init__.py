@@ -35,5 +35,6 @@ __all__ = [
 
 for _name in __all__:
     _obj = globals()[_name]
-    if hasattr(_obj, "__module__") and isinstance(_obj, type | type(run)):
+    if isinstance(_obj, type) or callable(_obj):
         _obj.__module__ = __name__
+del _name, _obj
