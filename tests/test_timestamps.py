@@ -315,3 +315,13 @@ def test_datetime_to_timestamp_rejects_out_of_range(dt: datetime, extra: int) ->
 def test_timestamp_to_datetime_rejects_invalid_timestamps(ts: Timestamp) -> None:
     with pytest.raises(ValidationError):
         timestamp_to_datetime_ns(ts)
+
+
+def test_date_caches_stay_correct_when_they_overflow() -> None:
+    """Formatting and parsing agree with datetime across more dates than the caches hold."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for days in range(-3_000, 7_000, 2):
+        seconds = days * 86_400 + 3_723
+        text = format_timestamp(seconds, 0)
+        assert text == (epoch + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert parse_timestamp(text) == (seconds, 0)

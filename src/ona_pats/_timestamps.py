@@ -18,7 +18,7 @@ The JSON forms follow the proto3 JSON mapping
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -30,9 +30,16 @@ TIMESTAMP_MAX_SECONDS = 253_402_300_799
 # +-10,000 years in seconds (duration.proto).
 DURATION_MAX_SECONDS = 315_576_000_000
 _NANOS_PER_SECOND = 1_000_000_000
-_EPOCH = datetime(1970, 1, 1)  # naive on purpose: only used for arithmetic, then formatted
+_EPOCH_DATE = date(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+# Speed: a listing's timestamps share few dates, so dates are converted once (bounded caches,
+# cleared when full), and the time of day is assembled from precomputed pieces.
+_CACHE_SIZE = 4_096
+_DAYS_CACHE: dict[str, int] = {}
+_DATE_PREFIX_CACHE: dict[int, str] = {}
+_HH_MM = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
+_SS = tuple(f"{s:02d}" for s in range(60))
 
 # RFC 3339 section 5.6 date-time. [0-9], not \d: \d matches non-ASCII digits such as U+0660.
 _RFC3339 = re.compile(
@@ -80,6 +87,20 @@ def _fraction_to_nanos(fraction: str | None, text: str) -> int:
     return int(fraction.ljust(9, "0"))
 
 
+def _days_of_date(text: str, year: str, month: str, day: str) -> int:
+    """Days since the epoch of a YYYY-MM-DD date, validated, from a small bounded cache."""
+    days = _DAYS_CACHE.get(year + month + day)
+    if days is None:
+        y, mo, d = int(year), int(month), int(day)
+        if not (1 <= mo <= 12 and 1 <= d <= _month_length(y, mo)):
+            raise MappingProblem("no such date", text)
+        days = _days_from_civil(y, mo, d)
+        if len(_DAYS_CACHE) >= _CACHE_SIZE:
+            _DAYS_CACHE.clear()
+        _DAYS_CACHE[year + month + day] = days
+    return days
+
+
 def parse_timestamp(text: str) -> tuple[int, int]:
     """Parse an RFC 3339 ``date-time`` into (seconds, nanos) since the epoch, UTC.
 
@@ -90,16 +111,13 @@ def parse_timestamp(text: str) -> tuple[int, int]:
     if match is None:
         raise MappingProblem("not an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.f]Z|+HH:MM)", text)
     year, month, day, hour, minute, second, fraction, sign, off_h, off_m = match.groups()
-    y, mo, d = int(year), int(month), int(day)
-    h, mi, s = int(hour), int(minute), int(second)
-    if not (1 <= mo <= 12 and 1 <= d <= _month_length(y, mo)):
-        raise MappingProblem("no such date", text)
+    h, mi, sec = int(hour), int(minute), int(second)
     if h > 23 or mi > 59:
         raise MappingProblem("hour must be 00..23 and minute 00..59", text)
-    if s > 59:
+    if sec > 59:
         raise MappingProblem("second must be 00..59 (Timestamps smear leap seconds)", text)
-    nanos = _fraction_to_nanos(fraction, text)
-    seconds = _days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + s
+    seconds = _days_of_date(text, year, month, day) * 86_400 + h * 3_600 + mi * 60 + sec
+    nanos = 0 if fraction is None else _fraction_to_nanos(fraction, text)
     if sign is not None:
         oh, om = int(off_h), int(off_m)
         if oh > 23 or om > 59:
@@ -132,8 +150,16 @@ def format_timestamp(seconds: int, nanos: int) -> str:
         raise MappingProblem("Timestamp seconds outside 0001-01-01..9999-12-31", seconds)
     if not 0 <= nanos < _NANOS_PER_SECOND:
         raise MappingProblem("Timestamp nanos must be 0..999999999", nanos)
-    # datetime covers exactly years 1..9999; isoformat() zero-pads the year to 4 digits.
-    return f"{(_EPOCH + timedelta(seconds=seconds)).isoformat()}{_fraction(nanos)}Z"
+    days, second_of_day = divmod(seconds, 86_400)
+    prefix = _DATE_PREFIX_CACHE.get(days)
+    if prefix is None:
+        # date covers exactly years 1..9999; isoformat() zero-pads the year to 4 digits.
+        prefix = f"{(_EPOCH_DATE + timedelta(days=days)).isoformat()}T"
+        if len(_DATE_PREFIX_CACHE) >= _CACHE_SIZE:
+            _DATE_PREFIX_CACHE.clear()
+        _DATE_PREFIX_CACHE[days] = prefix
+    minute, second = divmod(second_of_day, 60)
+    return f"{prefix}{_HH_MM[minute]}{_SS[second]}{_fraction(nanos)}Z"
 
 
 def parse_duration(text: str) -> tuple[int, int]:
