@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import enum
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -71,6 +72,8 @@ _CODE_EXITS = {
 }
 
 _TOKEN_VARIABLES = ("ONA_API_KEY", "GITPOD_API_KEY")
+# The embedded server's secrets ("onapat_" + 59 characters); Ona's own are redacted by value.
+_SECRET_SHAPE = re.compile(r"onapat_[A-Za-z0-9_-]{20,}")
 
 
 class CLIError(Exception):
@@ -196,7 +199,7 @@ def _configure_list(parser: argparse.ArgumentParser) -> None:
         "--expiring-within",
         type=_duration,
         metavar="DURATION",
-        help="only tokens expiring within DURATION (e.g. 7d; expired ones too); implies --all",
+        help="only tokens that expire within DURATION (e.g. 7d), soonest first; implies --all",
     )
 
 
@@ -251,8 +254,19 @@ def _note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _server_module() -> Any:
+    """Import ``ona_pats.server``, which needs the ``server`` extra (uvicorn)."""
+    try:
+        from . import server
+    except ModuleNotFoundError as exc:
+        raise CLIError(
+            f"the embedded server needs {exc.name}: pip install 'ona-pats[server]'", ExitCode.USAGE
+        ) from exc
+    return server
+
+
 def _run_serve(args: argparse.Namespace) -> int:
-    from .server import run
+    run = _server_module().run
 
     options = {"host": args.host, "port": args.port, "token_file": args.token_file}
     run(
@@ -366,7 +380,7 @@ def _run_create(args: argparse.Namespace) -> int:
 
 
 def _confirm(pat: user_pb2.PersonalAccessToken) -> bool:
-    label = f'"{pat.description}" ' if pat.description else ""
+    label = f'"{fmt.printable(pat.description)}" ' if pat.description else ""
     sys.stderr.write(
         f"Delete personal access token {label}{pat.id} of user {pat.user_id}?\n"
         "Anything using it stops working; this cannot be undone. [y/N] "
@@ -409,6 +423,7 @@ def _run_rotate(args: argparse.Namespace) -> int:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    _server_module()
     from ._demo import run_demo
 
     del args
@@ -444,12 +459,12 @@ def exit_code_for(exc: BaseException) -> ExitCode:
 
 
 def redact(text: str) -> str:
-    """Replace every API token found in the environment by ``***``."""
+    """Replace the API token of the environment, and anything shaped like a secret, by ``***``."""
     for name in _TOKEN_VARIABLES:
         secret = os.environ.get(name, "").strip()
         if len(secret) >= 4:
             text = text.replace(secret, "***")
-    return text
+    return _SECRET_SHAPE.sub("***", text)
 
 
 def describe(exc: BaseException) -> str:
@@ -464,7 +479,7 @@ def describe(exc: BaseException) -> str:
             line += " (the token comes from ONA_API_KEY or GITPOD_API_KEY)"
     else:
         line = f"{type(exc).__name__}: {message}"
-    return redact(" ".join(line.split()))
+    return fmt.printable(redact(" ".join(line.split())))
 
 
 def _report(exc: BaseException, *, debug: bool) -> int:

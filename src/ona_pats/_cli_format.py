@@ -59,6 +59,11 @@ def relative(when: datetime, now: datetime, units: int = 2) -> str:
     return f"{format_duration(now - when, units)} ago"
 
 
+def printable(text: str) -> str:
+    """Escape control characters (newlines, ANSI escapes) so that text cannot drive a terminal."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def to_datetime(pat: user_pb2.PersonalAccessToken, name: str) -> datetime | None:
     """Return a Timestamp field of ``pat`` as an aware UTC datetime, or None when unset."""
     if not pat.HasField(name):  # type: ignore[arg-type]  # the name is one of the Timestamp fields
@@ -93,7 +98,7 @@ def table_row(pat: user_pb2.PersonalAccessToken, now: datetime) -> tuple[str, ..
     return (
         pat.id,
         pat.user_id,
-        pat.description or "-",
+        printable(pat.description) or "-",
         short_date(to_datetime(pat, "expires_at"), now, expiry=True),
         short_date(to_datetime(pat, "last_used"), now),
         "yes" if pat.read_only else "no",
@@ -115,7 +120,7 @@ def render_details(pat: user_pb2.PersonalAccessToken, now: datetime) -> str:
     pairs = (
         ("id", pat.id),
         ("user", pat.user_id),
-        ("description", pat.description or "-"),
+        ("description", printable(pat.description) or "-"),
         ("creator", creator),
         ("created", short_time(created, now)),
         ("expires", short_time(to_datetime(pat, "expires_at"), now)),
@@ -141,10 +146,10 @@ def json_line(document: dict[str, Any]) -> str:
 def expiring_within(
     pats: Iterable[user_pb2.PersonalAccessToken], window: timedelta, now: datetime
 ) -> list[user_pb2.PersonalAccessToken]:
-    """The tokens that expire at or before ``now + window`` (expired ones too), soonest first."""
+    """The tokens still valid at ``now`` that expire by ``now + window``, soonest first."""
     deadline = now + window
     dated = [(to_datetime(pat, "expires_at"), n, pat) for n, pat in enumerate(pats)]
-    kept = [(expires, n, pat) for expires, n, pat in dated if expires and expires <= deadline]
+    kept = [(when, n, pat) for when, n, pat in dated if when and now < when <= deadline]
     return [pat for _, _, pat in sorted(kept, key=lambda row: row[:2])]
 
 

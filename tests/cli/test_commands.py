@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -114,6 +114,8 @@ def test_list_user_id_filter(server: Server, user: IssuedToken) -> None:
 def test_list_expiring_within(server: Server, user: IssuedToken) -> None:
     soon = server.create_user_token(user.user_id, description="soon", valid_for=timedelta(days=3))
     server.create_user_token(user.user_id, description="later", valid_for=timedelta(days=60))
+    gone = datetime.now(UTC) - timedelta(days=1)
+    server.create_user_token(user.user_id, description="expired", expires_at=gone)
     env = _run.environment(server.base_url, user.token)
     result = _run.run("list", "--json", "--expiring-within", "7d", "--page-size", "1", env=env)
     assert result.code == 0, result.err
@@ -121,6 +123,7 @@ def test_list_expiring_within(server: Server, user: IssuedToken) -> None:
     table = _run.run("list", "--expiring-within", "7d", env=env)
     assert "soon" in table.out
     assert "later" not in table.out
+    assert "expired" not in table.out
 
 
 def test_get_shows_details_and_json(env: dict[str, str], user: IssuedToken) -> None:

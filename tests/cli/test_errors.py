@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from ona_pats._cli import describe
 from ona_pats.server import IssuedToken, Server
 
 from . import _run
@@ -108,3 +109,10 @@ def test_global_options_also_follow_the_command(env: dict[str, str], user: Issue
     result = _run.run("get", user.id, "--protocol", "json", "--timeout", "10", env=env)
     assert result.code == 0, result.err
     assert user.id in result.out
+
+
+def test_error_lines_redact_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONA_API_KEY", "my-ona-secret")
+    shaped = "onapat_0123456789abcdef" + "z" * 43
+    line = describe(ValueError(f"bad token my-ona-secret or {shaped}\nsecond line"))
+    assert line == "ValueError: bad token *** or *** second line"

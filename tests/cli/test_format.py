@@ -89,10 +89,11 @@ def test_details_show_every_field() -> None:
     assert "read-only:   yes" in details
 
 
-def test_expiring_within_keeps_tokens_before_the_deadline() -> None:
-    soon, later, expired = _pat(timedelta(days=3)), _pat(timedelta(days=30)), _pat(-timedelta(1))
-    kept = fmt.expiring_within([soon, later, expired], timedelta(days=7), NOW)
-    assert kept == [expired, soon]
+def test_expiring_within_keeps_valid_tokens_before_the_deadline_soonest_first() -> None:
+    soon, sooner = _pat(timedelta(days=3)), _pat(timedelta(hours=5))
+    later, expired = _pat(timedelta(days=30)), _pat(-timedelta(days=1))
+    kept = fmt.expiring_within([soon, later, expired, sooner], timedelta(days=7), NOW)
+    assert kept == [sooner, soon]
 
 
 def test_table_says_expired() -> None:
@@ -115,3 +116,10 @@ def test_progress_draws_only_when_enabled() -> None:
     assert quiet.getvalue() == ""
     assert "2 pages, 30 tokens" in loud.getvalue()
     assert loud.getvalue().endswith("\r\x1b[K")
+
+
+def test_control_characters_cannot_drive_the_terminal() -> None:
+    table = fmt.render_table([_pat(timedelta(days=1), description="evil\x1b[2J\nrow")], NOW)
+    assert "\x1b" not in table
+    assert len(table.splitlines()) == 2
+    assert "evil\\x1b[2J\\nrow" in table
