@@ -16,8 +16,17 @@ import trustme
 from connectrpc.compat import google_protobuf_binary_codec
 from connectrpc.request import RequestContext
 
-from ona_pats import Client, UnavailableError
-from ona_pats._transport import CREATE, DELETE, GET, LIST, codec_for, json_codec
+from ona_pats import Client, ConfigurationError, UnavailableError
+from ona_pats._transport import (
+    CREATE,
+    DELETE,
+    GET,
+    LIST,
+    _otel_configured,
+    _transport_options,
+    codec_for,
+    json_codec,
+)
 from ona_pats.rpc import UserServiceClientSync
 
 from .conftest import TOKEN, USER_ID, ScriptedServer
@@ -192,3 +201,41 @@ def test_close_is_idempotent(scripted_server: ScriptedServer) -> None:
     client = Client(token=TOKEN, base_url=scripted_server.url)
     client.close()
     client.close()
+
+
+def test_transport_options_http_loads_no_ca_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent")
+    options = _transport_options("http://127.0.0.1:1")
+    assert not {"tls_ca_cert", "tls_include_system_certs"} & options.keys()
+    assert options["follow_redirects"] is False
+
+
+def test_transport_options_https_system_store_or_ssl_cert_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    assert _transport_options("https://api.test")["tls_include_system_certs"] is True
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(b"PEM")
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    options = _transport_options("https://api.test")
+    assert options["tls_ca_cert"] == b"PEM"
+    assert "tls_include_system_certs" not in options
+
+
+def test_unreadable_ssl_cert_file_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, no_env: None
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent/ca.pem")
+    with pytest.raises(ConfigurationError, match="SSL_CERT_FILE"):
+        Client(token=TOKEN)
+
+
+def test_opentelemetry_only_when_an_application_configured_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import trace
+
+    assert _otel_configured() is False
+    monkeypatch.setattr(trace, "get_tracer_provider", object)
+    assert _otel_configured() is True

@@ -226,7 +226,7 @@ class Client(_BaseClient):
         self._sleep: SyncSleep = time.sleep if sleep is None else sleep
         self._owned_transport: pyqwest.SyncHTTPTransport | None = None
         if http_client is None:
-            self._owned_transport = _transport.default_sync_transport()
+            self._owned_transport = _transport.default_sync_transport(self._base_url)
             transport: pyqwest.SyncTransport = self._owned_transport
         else:
             from ._httpx import HTTPXSyncTransport
@@ -360,7 +360,7 @@ class AsyncClient(_BaseClient):
         self._sleep: AsyncSleep = asyncio.sleep if sleep is None else sleep
         self._owned_transport: pyqwest.HTTPTransport | None = None
         if http_client is None:
-            self._owned_transport = _transport.default_async_transport()
+            self._owned_transport = _transport.default_async_transport(self._base_url)
             transport: pyqwest.Transport = self._owned_transport
         else:
             from ._httpx import HTTPXAsyncTransport

@@ -14,6 +14,8 @@ DEFAULT_MAX_RETRIES = 2
 #: The largest response body read, in bytes; a bigger one fails as an invalid response.
 DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 5
+#: Idle connections kept per host by the default transport, so concurrent calls reuse them.
+DEFAULT_MAX_IDLE_CONNECTIONS = 64
 
 TOKEN_ENV_VARS = ("ONA_API_KEY", "GITPOD_API_KEY")
 BASE_URL_ENV_VARS = ("ONA_BASE_URL", "GITPOD_BASE_URL")

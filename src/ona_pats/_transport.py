@@ -20,6 +20,7 @@ from connectrpc.interceptor import Interceptor, InterceptorSync
 from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
 from google.protobuf import descriptor_pb2
 
+from ._config import DEFAULT_MAX_IDLE_CONNECTIONS
 from ._exceptions import ConfigurationError
 from ._schema import user_connect, user_pb2
 from ._types import WireProtocol
@@ -91,27 +92,54 @@ def codec_for(protocol: WireProtocol) -> Codec:
     raise ConfigurationError(f"protocol must be 'proto' or 'json', got {protocol!r}")
 
 
-def _transport_options() -> dict[str, Any]:
-    # System CAs plus SSL_CERT_FILE; proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY,
-    # which reqwest reads itself. Redirects are followed by the client, within one origin.
-    options: dict[str, Any] = {"tls_include_system_certs": True, "follow_redirects": False}
+def _otel_configured() -> bool:
+    # pyqwest instruments every request when OpenTelemetry is enabled, which costs CPU even
+    # with no SDK installed; turn it on only when an application configured a provider.
+    try:
+        from opentelemetry import metrics, trace
+    except ImportError:  # pragma: no cover - pyqwest depends on opentelemetry-api
+        return False
+    tracer = trace.get_tracer_provider()
+    meter = metrics.get_meter_provider()
+    no_tracer = isinstance(tracer, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+    no_meter = isinstance(meter, metrics.NoOpMeterProvider) or type(meter).__name__.startswith(
+        "_Proxy"
+    )
+    return not (no_tracer and no_meter)
+
+
+def _transport_options(base_url: str) -> dict[str, Any]:
+    # Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, which reqwest reads itself.
+    # Redirects are followed by the client, within one origin, so never by the transport.
+    options: dict[str, Any] = {
+        "follow_redirects": False,
+        "pool_max_idle_per_host": DEFAULT_MAX_IDLE_CONNECTIONS,
+        "enable_otel": _otel_configured(),
+    }
+    if base_url.startswith("http://"):
+        return options  # no TLS: loading the system CA store would be wasted work
+    # As with OpenSSL, SSL_CERT_FILE replaces the system CA store.
     cert_file = os.environ.get("SSL_CERT_FILE")
-    if cert_file:
-        try:
-            options["tls_ca_cert"] = Path(cert_file).read_bytes()
-        except OSError as exc:
-            raise ConfigurationError(f"SSL_CERT_FILE={cert_file!r} cannot be read: {exc}") from exc
+    if not cert_file:
+        options["tls_include_system_certs"] = True
+        return options
+    try:
+        options["tls_ca_cert"] = Path(cert_file).read_bytes()
+    except OSError as exc:
+        raise ConfigurationError(f"SSL_CERT_FILE={cert_file!r} cannot be read: {exc}") from exc
     return options
 
 
-def default_sync_transport() -> pyqwest.SyncHTTPTransport:
-    """A pyqwest transport with system CAs, ``SSL_CERT_FILE`` and proxy variables honoured."""
-    return pyqwest.SyncHTTPTransport(**_transport_options())
+def default_sync_transport(base_url: str) -> pyqwest.SyncHTTPTransport:
+    """A pyqwest transport for ``base_url``: the system CA store, or the CAs in
+    ``SSL_CERT_FILE`` when set; proxy variables honoured; no redirects followed.
+    """
+    return pyqwest.SyncHTTPTransport(**_transport_options(base_url))
 
 
-def default_async_transport() -> pyqwest.HTTPTransport:
+def default_async_transport(base_url: str) -> pyqwest.HTTPTransport:
     """The async twin of :func:`default_sync_transport`."""
-    return pyqwest.HTTPTransport(**_transport_options())
+    return pyqwest.HTTPTransport(**_transport_options(base_url))
 
 
 def sync_stub(
