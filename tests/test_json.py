@@ -231,6 +231,7 @@ def test_indent_pretty_prints() -> None:
         pytest.param({"f64": float("nan")}, {"f64": "NaN"}, id="nan"),
         pytest.param({"f64": float("-inf")}, {"f64": "-Infinity"}, id="minus-infinity"),
         pytest.param({"f32": 0.1}, {"f32": 0.1}, id="float32-shortest"),
+        pytest.param({"f32": -1e-45}, {"f32": -1.4013e-45}, id="float32-subnormal-6-digits"),
         pytest.param({"f64": -0.0}, {"f64": -0.0}, id="negative-zero-is-not-default"),
         pytest.param({"color": 2}, {"color": "COLOR_BLUE"}, id="enum-name"),
         pytest.param({"color": 7}, {"color": 7}, id="unknown-enum-number-stays-a-number"),
@@ -278,6 +279,16 @@ def test_field_mask_paths_without_a_camel_case_form_are_rejected(path: str) -> N
     with pytest.raises(JSONMappingError) as info:
         to_json(_all(mask=FieldMask(paths=[path])))
     assert (info.value.path, info.value.value) == ("mask", path)
+
+
+def test_float32_max_round_trips() -> None:
+    """FLT_MAX prints as 3.4028235e+38, above FLT_MAX; json_format rejects it on the way back."""
+    message = _all(f32=3.4028234663852886e38)
+    text = to_json(message, include_defaults=False)
+    assert text == '{"f32":3.4028235e+38}'
+    assert from_json(text, AllTypes) == message
+    with pytest.raises(json_format.ParseError):
+        json_format.Parse(text, AllTypes())
 
 
 def test_any_round_trips_through_json_format() -> None:
@@ -380,6 +391,7 @@ def test_from_json_accepts(document: dict[str, Any], fields: dict[str, Any]) -> 
         pytest.param('{"i32": "0x10"}', "i32", "0x10", id="hex-int"),
         pytest.param('{"i32": true}', "i32", True, id="bool-as-int"),
         pytest.param('{"f32": 1e39}', "f32", 1e39, id="float32-overflow"),
+        pytest.param('{"f32": 3.4028236e38}', "f32", 3.4028236e38, id="float32-rounds-to-inf"),
         pytest.param('{"f64": 1e999}', "f64", float("inf"), id="double-overflow"),
         pytest.param('{"f64": "nan"}', "f64", "nan", id="lowercase-nan"),
         pytest.param('{"flag": "true"}', "flag", "true", id="bool-as-string"),

@@ -70,7 +70,9 @@ _INT_RANGES = {
 _INT64_TYPES = frozenset(
     (_FD.TYPE_INT64, _FD.TYPE_SINT64, _FD.TYPE_SFIXED64, _FD.TYPE_UINT64, _FD.TYPE_FIXED64)
 )
-_FLOAT32_MAX = 3.4028234663852886e38
+# The smallest magnitude that rounds to infinity as a float32: FLT_MAX plus half an ulp. FLT_MAX
+# itself prints as 3.4028235e+38, which is above FLT_MAX but must read back.
+_FLOAT32_OVERFLOW = 2.0**128 - 2.0**103
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _JSON_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
@@ -109,7 +111,10 @@ def _write_double(value: float) -> float | str:
 
 
 def _write_float(value: float) -> float | str:
-    """The shortest decimal that reads back as the same float32 (as json_format prints)."""
+    """The shortest decimal of 6 to 9 significant digits that reads back as the same float32.
+
+    This is json_format's rule (``type_checkers.ToShortestFloat``), so both print alike.
+    """
     if not math.isfinite(value):
         return _write_double(value)
     for digits in range(6, 10):
@@ -434,7 +439,7 @@ def _read_floating(single: bool) -> _Convert:
             number = math.inf
         if not math.isfinite(number):  # json.loads reads 1e999 as inf
             raise MappingProblem("number out of range", value)
-        if single and abs(number) > _FLOAT32_MAX:
+        if single and abs(number) >= _FLOAT32_OVERFLOW:
             raise MappingProblem("number out of float32 range", value)
         return float(number)
 
