@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import time
 from pathlib import Path
@@ -126,7 +127,7 @@ def test_a_second_store_on_the_same_file_sees_the_writes(tmp_path: Path) -> None
     with Store(db) as one, Store(db) as two:
         issued = one.issue("0b5f6c0e-3f57-4e55-9d34-5d2d2b6c9d1e", valid_for_ns=10**12)
         assert two.authenticate(issued.token).token_id == issued.id
-        assert one.token_key == two.token_key
+        assert one.page_key == two.page_key
 
 
 def test_a_file_that_is_not_a_database_fails_clearly(tmp_path: Path) -> None:
@@ -134,3 +135,30 @@ def test_a_file_that_is_not_a_database_fails_clearly(tmp_path: Path) -> None:
     db.write_text("not sqlite" * 100)
     with pytest.raises(Exception, match="not a database"):
         Store(db)
+
+
+def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "pats.sqlite3"
+    Store(db).close()
+    with sqlite3.connect(db) as raw:
+        raw.execute("PRAGMA user_version=99")
+    raw.close()
+    with pytest.raises(RuntimeError, match="schema version 99"):
+        Store(db)
+
+
+def test_a_failed_write_leaves_no_transaction_open(tmp_path: Path) -> None:
+    with Store(tmp_path / "pats.sqlite3") as store:
+        issued = store.issue("0b5f6c0e-3f57-4e55-9d34-5d2d2b6c9d1e")
+        with pytest.raises(sqlite3.IntegrityError):
+            store.insert_rows([_duplicate_row(issued.id)])
+        assert store.count() == 1
+        store.issue("0b5f6c0e-3f57-4e55-9d34-5d2d2b6c9d1e")
+        assert store.count() == 2
+
+
+def _duplicate_row(
+    pat_id: str,
+) -> tuple[str, str, str, str, int, int, None, None, int, int, str, bytes]:
+    user = "0b5f6c0e-3f57-4e55-9d34-5d2d2b6c9d1e"
+    return (pat_id, user, "", user, 2, 0, None, None, 0, 0, "0" * 16, b"")

@@ -138,10 +138,16 @@ class Store:
         # the last commits.
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > _SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} has schema version {version}, newer than this ona-pats "
+                    f"understands ({_SCHEMA_VERSION}); upgrade ona-pats"
+                )
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
             db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-            self.token_key = _meta_key(db, "token_key")
+            self._token_key = _meta_key(db, "token_key")
             self.page_key = _meta_key(db, "page_key")
 
     def close(self) -> None:
@@ -161,10 +167,11 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     # -- authentication -------------------------------------------------------------------
 
@@ -184,7 +191,7 @@ class Store:
                 "WHERE lookup = ?",
                 (secret.lookup,),
             ).fetchone()
-            if not _tokens.verify(self.token_key, secret.key, None if row is None else row[5]):
+            if not _tokens.verify(self._token_key, secret.key, None if row is None else row[5]):
                 raise ConnectError(Code.UNAUTHENTICATED, "invalid bearer token")
             if row[4] is not None and row[4] <= now:
                 raise ConnectError(Code.UNAUTHENTICATED, "bearer token has expired")
@@ -353,7 +360,7 @@ class Store:
             int(read_only),
             int(admin),
             secret.lookup,
-            _tokens.digest(self.token_key, secret.key),
+            _tokens.digest(self._token_key, secret.key),
         )
         db.execute(_INSERT, row)
         return IssuedToken(secret.text, _to_pat(row[:9]))
