@@ -37,7 +37,8 @@ class SecretAudit(logging.Handler):
         super().__init__(level=logging.DEBUG)
         self._guard = threading.Lock()
         self.secrets: set[str] = set()
-        self.texts: list[tuple[str, str]] = []
+        # A dict used as an ordered set: repeated texts (one log line per request) count once.
+        self.texts: dict[tuple[str, str], None] = {}
         self.records = 0
         self.exceptions = 0
 
@@ -57,7 +58,7 @@ class SecretAudit(logging.Handler):
             if isinstance(text, bytes):
                 text = text.decode("utf-8", "replace")
             with self._guard:
-                self.texts.append((origin, text))
+                self.texts[origin, text] = None
 
     def exception(self, exc: BaseException, origin: str = "exception") -> None:
         """Remember ``str``, ``repr`` and the formatted traceback of ``exc`` and its chain."""
