@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from connectrpc.code import Code
 
 from . import _cli_format as fmt
+from ._config import DEFAULT_BASE_URL, TOKEN_ENV_VARS, resolve_token
 from ._exceptions import ConfigurationError, OnaPatsError, RotationError, ValidationError
 
 if TYPE_CHECKING:
@@ -39,20 +40,21 @@ class ExitCode(enum.IntEnum):
     OK = 0
     ERROR = 1  # any other API or runtime error, or a declined confirmation
     USAGE = 2  # bad arguments, invalid input, missing or unsafe configuration
-    UNAUTHENTICATED = 3  # no valid token: missing, unknown or expired
+    UNAUTHENTICATED = 3  # no token in the environment, or the server rejected it
     NOT_FOUND = 4  # the named token does not exist (or is not yours)
     PERMISSION_DENIED = 5  # the token may not do this, e.g. a read-only token mutating
     ROTATE_INCOMPLETE = 6  # rotate created the successor but the old token still exists
     INTERRUPTED = 130  # Ctrl-C
 
 
-_EXIT_CODES_HELP = """\
+_EXIT_CODES_HELP = f"""\
 exit status:
   0    success
   1    other API or runtime error (server unavailable, internal error, ...), or
        the delete confirmation was declined
-  2    usage error: bad arguments, invalid input, missing or unsafe configuration
-  3    authentication error: the token is missing, unknown or expired
+  2    usage error: bad arguments, invalid input, unsafe configuration
+  3    authentication error: no token in the environment, or the server
+       rejected it (unknown, expired, revoked)
   4    not found: no such token (or not one you may see)
   5    permission denied: e.g. a read-only token asked to delete or create
   6    rotate incomplete: the new token exists, but deleting the old one failed
@@ -60,7 +62,7 @@ exit status:
 
 environment:
   ONA_API_KEY, GITPOD_API_KEY    the API token (never accepted as an argument)
-  ONA_BASE_URL, GITPOD_BASE_URL  the API base URL (default https://app.ona.com/api)
+  ONA_BASE_URL, GITPOD_BASE_URL  the API base URL (default {DEFAULT_BASE_URL})
 """
 
 # Connect codes with their own exit status; any other code is ExitCode.ERROR.
@@ -71,7 +73,6 @@ _CODE_EXITS = {
     Code.INVALID_ARGUMENT: ExitCode.USAGE,
 }
 
-_TOKEN_VARIABLES = ("ONA_API_KEY", "GITPOD_API_KEY")
 # The embedded server's secrets ("onapat_" + 59 characters); Ona's own are redacted by value.
 _SECRET_SHAPE = re.compile(r"onapat_[A-Za-z0-9_-]{20,}")
 
@@ -241,6 +242,11 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
 
 def _client(args: argparse.Namespace) -> Client:
     from ._client import Client
+
+    try:
+        resolve_token(None)  # the client's own lookup, to tell "no token" from other problems
+    except ConfigurationError as exc:
+        raise CLIError(str(exc), ExitCode.UNAUTHENTICATED) from exc
 
     options = {"base_url": args.base_url, "protocol": args.protocol, "timeout": args.timeout}
     return Client(**{key: value for key, value in options.items() if value is not None})
@@ -460,7 +466,7 @@ def exit_code_for(exc: BaseException) -> ExitCode:
 
 def redact(text: str) -> str:
     """Replace the API token of the environment, and anything shaped like a secret, by ``***``."""
-    for name in _TOKEN_VARIABLES:
+    for name in TOKEN_ENV_VARS:
         secret = os.environ.get(name, "").strip()
         if len(secret) >= 4:
             text = text.replace(secret, "***")

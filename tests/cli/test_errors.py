@@ -58,10 +58,19 @@ def test_invalid_id_is_a_usage_error(env: dict[str, str]) -> None:
     assert "personal_access_token_id" in _one_line(result.err)
 
 
-def test_missing_token_names_the_variables(server: Server) -> None:
+def test_missing_token_is_an_authentication_error_naming_the_variables(server: Server) -> None:
     result = _run.run("list", env=_run.environment(server.base_url, None))
+    assert result.code == 3
+    line = _one_line(result.err)
+    assert "ONA_API_KEY" in line
+    assert "GITPOD_API_KEY" in line
+
+
+def test_token_over_plain_http_to_a_remote_host_is_a_usage_error(user: IssuedToken) -> None:
+    env = _run.environment("http://ona.invalid/api", user.token)
+    result = _run.run("get", user.id, env=env)
     assert result.code == 2
-    assert "ONA_API_KEY" in _one_line(result.err)
+    assert user.token not in _one_line(result.err)
 
 
 def test_unknown_token_exits_3_without_showing_it(server: Server) -> None:
