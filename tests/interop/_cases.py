@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from _pytest.mark import ParameterSet
 from google.protobuf.message import Message
 
 from ona_pats import Pats
@@ -70,13 +69,8 @@ def _unknown(actors: Actors) -> str:
     return "onapat_not-a-real-token"
 
 
-def _case(case_id: str, case: ErrorCase) -> ParameterSet:
-    return pytest.param(case, id=case_id)
-
-
 ERROR_CASES = [
-    _case(
-        "get-unknown-id-not-found",
+    pytest.param(
         ErrorCase(
             "GetPersonalAccessToken",
             lambda a: GetPersonalAccessTokenRequest(personal_access_token_id=MISSING_ID),
@@ -85,9 +79,9 @@ ERROR_CASES = [
             MISSING_ID,
             lambda pats, a: pats.get(personal_access_token_id=MISSING_ID),
         ),
+        id="get-unknown-id-not-found",
     ),
-    _case(
-        "delete-unknown-id-not-found",
+    pytest.param(
         ErrorCase(
             "DeletePersonalAccessToken",
             lambda a: DeletePersonalAccessTokenRequest(personal_access_token_id=MISSING_ID),
@@ -96,9 +90,9 @@ ERROR_CASES = [
             MISSING_ID,
             lambda pats, a: pats.delete(personal_access_token_id=MISSING_ID),
         ),
+        id="delete-unknown-id-not-found",
     ),
-    _case(
-        "get-malformed-id-invalid-argument",
+    pytest.param(
         ErrorCase(
             "GetPersonalAccessToken",
             lambda a: GetPersonalAccessTokenRequest(personal_access_token_id="not-a-uuid"),
@@ -108,9 +102,9 @@ ERROR_CASES = [
             lambda pats, a: pats.get(personal_access_token_id="not-a-uuid"),
             client_refuses=True,
         ),
+        id="get-malformed-id-invalid-argument",
     ),
-    _case(
-        "list-page-size-over-100-invalid-argument",
+    pytest.param(
         ErrorCase(
             "ListPersonalAccessTokens",
             lambda a: ListPersonalAccessTokensRequest(pagination=PaginationRequest(page_size=101)),
@@ -120,9 +114,9 @@ ERROR_CASES = [
             lambda pats, a: list(pats.list(page_size=101)),
             client_refuses=True,
         ),
+        id="list-page-size-over-100-invalid-argument",
     ),
-    _case(
-        "list-forged-page-token-invalid-argument",
+    pytest.param(
         ErrorCase(
             "ListPersonalAccessTokens",
             lambda a: ListPersonalAccessTokensRequest(pagination=PaginationRequest(token=FORGED)),
@@ -131,9 +125,9 @@ ERROR_CASES = [
             "pagination.token",
             lambda pats, a: list(pats.list(token=FORGED)),
         ),
+        id="list-forged-page-token-invalid-argument",
     ),
-    _case(
-        "read-only-delete-permission-denied",
+    pytest.param(
         ErrorCase(
             "DeletePersonalAccessToken",
             lambda a: DeletePersonalAccessTokenRequest(personal_access_token_id=a.read_only_pat_id),
@@ -142,9 +136,9 @@ ERROR_CASES = [
             "read-only",
             lambda pats, a: pats.delete(personal_access_token_id=a.read_only_pat_id),
         ),
+        id="read-only-delete-permission-denied",
     ),
-    _case(
-        "list-other-user-permission-denied",
+    pytest.param(
         ErrorCase(
             "ListPersonalAccessTokens",
             lambda a: ListPersonalAccessTokensRequest(filter=Filter(user_ids=[a.admin_user_id])),
@@ -153,9 +147,9 @@ ERROR_CASES = [
             "filter.user_ids",
             lambda pats, a: list(pats.list(filter={"user_ids": [a.admin_user_id]})),
         ),
+        id="list-other-user-permission-denied",
     ),
-    _case(
-        "unknown-token-unauthenticated",
+    pytest.param(
         ErrorCase(
             "ListPersonalAccessTokens",
             lambda a: ListPersonalAccessTokensRequest(),
@@ -164,5 +158,6 @@ ERROR_CASES = [
             "token",
             lambda pats, a: list(pats.list()),
         ),
+        id="unknown-token-unauthenticated",
     ),
 ]
