@@ -9,6 +9,7 @@ loopback is used.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import uuid
@@ -27,6 +28,7 @@ from ._schema import user_pb2
 from ._types import WireProtocol
 
 _PAGE_SIZE = 3
+_LOOPBACK = "127.0.0.1,localhost,::1"
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,22 @@ def _plural(count: int, noun: str) -> str:
 
 
 @contextmanager
+def _no_proxy_for_loopback() -> Iterator[None]:
+    """Keep the demo's loopback calls away from any HTTP(S)_PROXY set in the environment."""
+    saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
+    for name, value in saved.items():
+        os.environ[name] = f"{value},{_LOOPBACK}" if value else _LOOPBACK
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
 def _server(out: IO[str]) -> Iterator[tuple[str, str]]:
     """Run the embedded server on a free loopback port with a fresh SQLite file."""
     from .server import Server
@@ -201,7 +219,7 @@ def run_demo(out: IO[str] | None = None) -> int:
     """
     stream = sys.stdout if out is None else out
     print("ona-pats demo: Ona's personal access token API against a local server\n", file=stream)
-    with _server(stream) as (base_url, admin_token):
+    with _no_proxy_for_loopback(), _server(stream) as (base_url, admin_token):
         tour = _Tour(base_url, admin_token, stream)
         alice, bob = tour.create_users()
         tour.step(

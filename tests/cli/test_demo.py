@@ -42,3 +42,11 @@ def test_scripts_demo_is_the_readme_command() -> None:
     text = script.read_text()
     assert 'source "$(dirname "$0")/_venv.sh"' in text
     assert "python -m ona_pats demo" in text
+
+
+def test_demo_talks_to_loopback_even_with_a_proxy_configured() -> None:
+    dead = "http://127.0.0.1:9"  # discard port: nothing listens
+    env = _run.environment(None, None, HTTP_PROXY=dead, http_proxy=dead, HTTPS_PROXY=dead)
+    result = _run.run("demo", env=env, timeout=120)
+    assert result.code == 0, result.err
+    assert "Done." in result.out
