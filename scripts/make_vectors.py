@@ -103,6 +103,13 @@ def vectors() -> list[tuple[str, str, Message]]:
                 types.Subject(id=_OTHER_USER, principal=number),
             )
         )
+    result.append(
+        (
+            "subject-unknown-principal",
+            "Principal 7, reserved (once PRINCIPAL_AGENT_EXECUTION): kept as a number",
+            types.Subject(id=_OTHER_USER, principal=7),  # type: ignore[arg-type]
+        )
+    )
     edges = [
         ("timestamp-min", "0001-01-01T00:00:00Z", -62_135_596_800, 0),
         ("timestamp-max", "9999-12-31T23:59:59.999999999Z", 253_402_300_799, 999_999_999),

@@ -27,8 +27,6 @@ ROOT = Path(__file__).resolve().parent.parent
 VECTORS = ROOT / "testdata" / "vectors"
 Entry = dict[str, str]
 
-assert ona_pats.types.USER_FILE.package == "gitpod.v1"
-
 
 def load_manifest(directory: Path) -> list[Entry]:
     """The manifest's vectors: name, message type and the two file names."""
