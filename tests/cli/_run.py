@@ -37,6 +37,7 @@ def environment(base_url: str | None, token: str | None, **extra: str) -> dict[s
     """The process environment with only the given API settings."""
     env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     env["PYTHONUNBUFFERED"] = "1"
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"  # the servers here are on loopback
     if base_url is not None:
         env["ONA_BASE_URL"] = base_url
     if token is not None:

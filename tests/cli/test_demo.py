@@ -46,7 +46,8 @@ def test_scripts_demo_is_the_readme_command() -> None:
 
 def test_demo_talks_to_loopback_even_with_a_proxy_configured() -> None:
     dead = "http://127.0.0.1:9"  # discard port: nothing listens
-    env = _run.environment(None, None, HTTP_PROXY=dead, http_proxy=dead, HTTPS_PROXY=dead)
+    proxies = {"HTTP_PROXY": dead, "http_proxy": dead, "HTTPS_PROXY": dead}
+    env = _run.environment(None, None, NO_PROXY="", no_proxy="", **proxies)
     result = _run.run("demo", env=env, timeout=120)
     assert result.code == 0, result.err
     assert "Done." in result.out
