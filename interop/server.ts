@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { create, fromJson, type JsonValue } from "@bufbuild/protobuf";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Principal } from "../gen/es/gitpod/v1/identity_pb.js";
 import {
@@ -77,15 +77,20 @@ function requireUuid(field: string, value: string): void {
   if (!UUID.test(value)) fail(Code.InvalidArgument, `${field}: must be a UUID, got "${value}"`);
 }
 
-function authenticate(ctx: HandlerContext): Caller {
-  if (options["request-log"]) {
+// Records how each call arrived, so that tests can see which codec and HTTP method were used.
+function logRequests(path: string): Interceptor {
+  return (next) => (req) => {
     const entry = {
-      procedure: ctx.method.name,
-      httpMethod: ctx.requestMethod,
-      contentType: ctx.requestHeader.get("content-type"),
+      procedure: req.method.name,
+      httpMethod: req.requestMethod,
+      contentType: req.header.get("content-type"),
     };
-    appendFileSync(options["request-log"], `${JSON.stringify(entry)}\n`);
-  }
+    appendFileSync(path, `${JSON.stringify(entry)}\n`);
+    return next(req);
+  };
+}
+
+function authenticate(ctx: HandlerContext): Caller {
   const match = /^Bearer (.+)$/.exec(ctx.requestHeader.get("authorization") ?? "");
   const caller = match ? secrets.get(match[1]) : undefined;
   if (caller === undefined) fail(Code.Unauthenticated, "missing or unknown bearer token");
@@ -134,6 +139,7 @@ function readPageToken(token: string, scope: string): [bigint, string] {
 }
 
 const routes = connectNodeAdapter({
+  interceptors: options["request-log"] ? [logRequests(options["request-log"])] : [],
   routes(router) {
     router.service(UserService, {
       createPersonalAccessToken(req, ctx) {
