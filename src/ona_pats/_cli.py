@@ -417,15 +417,23 @@ def _run_rotate(args: argparse.Namespace) -> int:
             )
         except RotationError as exc:
             _print_secret(exc.new_token, as_json=args.json)
-            raise CLIError(
-                f"rotate incomplete: created the new token (its secret is above, shown only "
-                f"once) but could not delete the old token {args.id}: {describe(exc.cause)}; "
-                f"the old token is STILL VALID: delete it with '{PROG} delete {args.id}'",
-                ExitCode.ROTATE_INCOMPLETE,
-            ) from exc
+            raise _rotation_incomplete(args.id, exc) from exc
     _print_secret(secret, as_json=args.json)
     _note(f"{PROG}: replaced token {args.id} and deleted it; the new secret is shown only once.")
     return ExitCode.OK
+
+
+def _rotation_incomplete(old_id: str, exc: RotationError) -> CLIError:
+    """The error of a rotate whose delete failed: plain about what exists now."""
+    if getattr(exc.cause, "code", None) is Code.NOT_FOUND:
+        state = "the server no longer finds it (deleted meanwhile?)"
+    else:
+        state = f"the old token is STILL VALID: delete it with '{PROG} delete {old_id}'"
+    return CLIError(
+        f"rotate incomplete: created the new token (its secret is above, shown only once) "
+        f"but could not delete the old token {old_id}: {describe(exc.cause)}; {state}",
+        ExitCode.ROTATE_INCOMPLETE,
+    )
 
 
 def _run_demo(args: argparse.Namespace) -> int:
