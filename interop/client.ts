@@ -12,8 +12,8 @@
 // stdin and stdout are only the test's way to talk to this process.
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { fromJson, toJson, type JsonValue } from "@bufbuild/protobuf";
-import { ConnectError, createClient } from "@connectrpc/connect";
+import { fromJson, toJson, type DescMethodUnary, type JsonValue } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { UserService } from "../gen/es/gitpod/v1/user_pb.js";
@@ -32,32 +32,24 @@ if (options["base-url"] === undefined || !["binary", "json"].includes(options.fo
   process.exit(2);
 }
 
-let contentType: string | null = null; // of the last successful response, to show the codec
 const transport = createConnectTransport({
   baseUrl: options["base-url"],
   httpVersion: "1.1",
   useBinaryFormat: options.format === "binary",
-  interceptors: [
-    (next) => async (req) => {
-      const res = await next(req);
-      contentType = res.header.get("content-type");
-      return res;
-    },
-  ],
 });
-const client = createClient(UserService, transport);
 
 async function run(command: Command): Promise<JsonValue> {
-  const method = UserService.methods.find((m) => m.name === command.method);
+  const method = UserService.methods.find(
+    (m): m is DescMethodUnary => m.name === command.method && m.methodKind === "unary",
+  );
   if (method === undefined) throw new Error(`unknown method ${command.method}`);
   const headers = command.token ? { authorization: `Bearer ${command.token}` } : undefined;
-  const call = client[method.localName as keyof typeof client] as (
-    request: unknown,
-    options: { headers?: Record<string, string> },
-  ) => Promise<unknown>;
   try {
-    const response = await call(fromJson(method.input, command.request), { headers });
-    return { response: toJson(method.output, response as never), contentType };
+    const input = fromJson(method.input, command.request);
+    // transport.unary is what createClient's methods call; it also hands back the headers.
+    const res = await transport.unary(method, undefined, undefined, headers, input);
+    const contentType = res.header.get("content-type");
+    return { response: toJson(method.output, res.message), contentType };
   } catch (error) {
     const e = ConnectError.from(error);
     const details = e.details.map((d): JsonValue =>
