@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,8 @@ from pathlib import Path
 
 _CLEARED = ("ONA_API_KEY", "GITPOD_API_KEY", "ONA_BASE_URL", "GITPOD_BASE_URL", "GITPOD_TOKEN")
 COMMAND = (sys.executable, "-m", "ona_pats")
+#: An ``answer`` for :func:`run_on_tty` meaning "press Ctrl-C at the prompt".
+CTRL_C = "\x03"
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,8 @@ def run_on_tty(
 ) -> Result:
     """Run the CLI with the streams named in ``on_tty`` on a pseudo-terminal.
 
-    When ``answer`` is given, it is typed (with Enter) once the ``[y/N]`` prompt appears.
+    When ``answer`` is given, it is typed (with Enter) once the ``[y/N]`` prompt appears;
+    :data:`CTRL_C` sends SIGINT instead, as Ctrl-C at the prompt would.
     """
     master, slave = os.openpty()
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,7 +114,10 @@ def _drive(master: int, proc: subprocess.Popen[bytes], answer: str | None, deadl
             break
         shown += chunk
         if pending is not None and b"[y/N]" in shown:
-            os.write(master, pending.encode() + b"\n")
+            if pending == CTRL_C:
+                proc.send_signal(signal.SIGINT)
+            else:
+                os.write(master, pending.encode() + b"\n")
             pending = None
     else:
         raise TimeoutError(f"the CLI did not finish: {shown.decode(errors='replace')!r}")

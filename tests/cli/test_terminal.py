@@ -29,6 +29,16 @@ def test_delete_keeps_the_token_unless_confirmed(server: Server, user: IssuedTok
     assert _run.run("get", victim.id, env=env).code == 0
 
 
+def test_ctrl_c_at_the_prompt_deletes_nothing(server: Server, user: IssuedToken) -> None:
+    victim = server.create_user_token(user.user_id, description="laptop")
+    env = _run.environment(server.base_url, user.token)
+    result = _run.run_on_tty("delete", victim.id, env=env, answer=_run.CTRL_C)
+    assert result.code == 130
+    assert "interrupted" in result.tty
+    assert "Traceback" not in result.tty
+    assert _run.run("get", victim.id, env=env).code == 0
+
+
 def test_delete_yes_skips_the_prompt_on_a_terminal(server: Server, user: IssuedToken) -> None:
     victim = server.create_user_token(user.user_id)
     env = _run.environment(server.base_url, user.token)
