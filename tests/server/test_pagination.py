@@ -15,7 +15,7 @@ from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 
 from ona_pats.rpc import UserServiceClientSync
-from ona_pats.server import IssuedToken, Server, Store, seed_tokens
+from ona_pats.server import IssuedToken, Server, Store, _pagination, seed_tokens
 from ona_pats.types import ListPersonalAccessTokensRequest, ListPersonalAccessTokensResponse
 
 from .conftest import bearer, list_request
@@ -327,3 +327,31 @@ def test_empty_query_parameters_fall_back_to_the_body(
     body = json.dumps({"pagination": {"pageSize": 3}})
     response = http.post(LIST, params={"pageSize": "", "token": ""}, content=body, headers=headers)
     assert len(response.json()["personalAccessTokens"]) == 3
+
+
+# -- the token format, without a server ---------------------------------------------------
+
+
+def test_page_token_round_trips_and_is_opaque() -> None:
+    key, listing = b"k" * 32, _pagination.scope("u", ["a", "b"])
+    position = _pagination.Position(
+        1_700_000_000_123_456_789, "0b5f6c0e-3f57-4e55-9d34-5d2d2b6c9d1e"
+    )
+    token = _pagination.encode(key, position, listing, now=10**18)
+    assert _pagination.decode(key, token, listing, now=10**18 + 1) == position
+    assert position.id not in token
+    assert str(position.created_at) not in token
+
+
+def test_page_token_scope_ignores_filter_order_and_repeats() -> None:
+    assert _pagination.scope("u", ["a", "b", "a"]) == _pagination.scope("u", ["b", "a"])
+    assert _pagination.scope("u", None) != _pagination.scope("u", [])
+    assert _pagination.scope("u", ["a"]) != _pagination.scope("v", ["a"])
+
+
+def test_page_token_from_the_future_is_refused() -> None:
+    key, listing = b"k" * 32, _pagination.scope("u", None)
+    position = _pagination.Position(1, "0b5f6c0e-3f57-4e55-9d34-5d2d2b6c9d1e")
+    token = _pagination.encode(key, position, listing, now=10**18 + 3600 * 10**9)
+    with pytest.raises(_pagination.PageTokenError, match="expired"):
+        _pagination.decode(key, token, listing, now=10**18)
