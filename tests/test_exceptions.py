@@ -3,6 +3,8 @@ InvalidResponseError with the status; the read limit; the token never in error t
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
@@ -175,10 +177,75 @@ def test_sync_oversized_body_hits_the_read_limit(
     )
     with (
         Client(token=TOKEN, base_url=scripted_server.url, read_max_bytes=1000) as client,
-        pytest.raises(InvalidResponseError, match="larger than configured max"),
+        pytest.raises(InvalidResponseError, match="read limit"),
     ):
         client.users.pats.get(personal_access_token_id=USER_ID)
     assert len(scripted_server.requests) == 1  # not retried
+
+
+@pytest.mark.parametrize(
+    "declared", [pytest.param(True, id="content-length"), pytest.param(False, id="chunked")]
+)
+def test_sync_read_limit_with_and_without_content_length(
+    scripted_server: ScriptedServer, no_env: None, declared: bool
+) -> None:
+    big = b"\x12" + b"\xff" * 50_000
+    headers = {"content-type": "application/proto"}
+    if declared:
+        headers["content-length"] = str(len(big))
+    scripted_server.expect("GetPersonalAccessToken", RawHTTP(200, big, headers))
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url, read_max_bytes=4096) as client,
+        pytest.raises(InvalidResponseError, match="read limit") as info,
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
+    assert info.value.http_status == 200
+
+
+def test_sync_gzip_bomb_is_bounded_by_the_read_limit(
+    scripted_server: ScriptedServer, no_env: None
+) -> None:
+    """The limit applies to the decompressed body."""
+    bomb = gzip.compress(b"\0" * 5_000_000)
+    scripted_server.expect(
+        "GetPersonalAccessToken",
+        RawHTTP(200, bomb, {"content-type": "application/proto", "content-encoding": "gzip"}),
+    )
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url, read_max_bytes=65536) as client,
+        pytest.raises(InvalidResponseError, match="read limit"),
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
+
+
+@pytest.mark.anyio
+async def test_async_read_limit(scripted_server: ScriptedServer, no_env: None) -> None:
+    big = b"\x12" + b"\xff" * 50_000
+    scripted_server.expect(
+        "GetPersonalAccessToken", RawHTTP(200, big, {"content-type": "application/proto"})
+    )
+    async with AsyncClient(
+        token=TOKEN, base_url=scripted_server.url, read_max_bytes=4096
+    ) as client:
+        with pytest.raises(InvalidResponseError, match="read limit"):
+            await client.users.pats.get(personal_access_token_id=USER_ID)
+
+
+def test_sync_error_body_with_null_message_is_typed(
+    scripted_server: ScriptedServer, no_env: None
+) -> None:
+    scripted_server.expect(
+        "GetPersonalAccessToken",
+        RawHTTP(
+            400, b'{"code":"invalid_argument","message":null}', {"content-type": "application/json"}
+        ),
+    )
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url) as client,
+        pytest.raises(InvalidArgumentError) as info,
+    ):
+        client.users.pats.get(personal_access_token_id=USER_ID)
+    assert info.value.message == ""
 
 
 def test_sync_connection_refused_is_unavailable(no_env: None) -> None:

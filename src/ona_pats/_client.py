@@ -228,6 +228,8 @@ class Client(_BaseClient):
         if http_client is None:
             self._owned_transport = _transport.default_sync_transport(self._base_url)
             transport: pyqwest.SyncTransport = self._owned_transport
+            if read_max_bytes is not None:
+                transport = _transport.LimitedSyncTransport(transport, read_max_bytes)
         else:
             from ._httpx import HTTPXSyncTransport
 
@@ -362,6 +364,8 @@ class AsyncClient(_BaseClient):
         if http_client is None:
             self._owned_transport = _transport.default_async_transport(self._base_url)
             transport: pyqwest.Transport = self._owned_transport
+            if read_max_bytes is not None:
+                transport = _transport.LimitedTransport(transport, read_max_bytes)
         else:
             from ._httpx import HTTPXAsyncTransport
 

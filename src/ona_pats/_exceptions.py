@@ -321,7 +321,11 @@ def translate(
     Returns:
         The typed error; an ``InvalidResponseError`` when the response was not Connect's.
     """
-    message = exc.message.replace(secret, "<redacted>") if secret else exc.message
+    # A hostile error body may carry any JSON as its message (null, a number, a list).
+    raw = exc.message
+    message = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+    if secret:
+        message = message.replace(secret, "<redacted>")
     cause = exc.__cause__
     if isinstance(cause, ResponseTooLarge):
         return InvalidResponseError(str(cause), http_status=cause.http_status, headers=headers)

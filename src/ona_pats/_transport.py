@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
 from google.protobuf import descriptor_pb2
 
 from ._config import DEFAULT_MAX_IDLE_CONNECTIONS
-from ._exceptions import ConfigurationError
+from ._exceptions import ConfigurationError, ResponseTooLarge
 from ._schema import user_connect, user_pb2
 from ._types import WireProtocol
 
@@ -140,6 +140,105 @@ def default_sync_transport(base_url: str) -> pyqwest.SyncHTTPTransport:
 def default_async_transport(base_url: str) -> pyqwest.HTTPTransport:
     """The async twin of :func:`default_sync_transport`."""
     return pyqwest.HTTPTransport(**_transport_options(base_url))
+
+
+def _declared_length(headers: pyqwest.Headers) -> int | None:
+    # reqwest drops Content-Length when it decompresses a body, so a remaining one is exact.
+    value = headers.get("content-length")
+    return int(value) if value is not None and value.isdigit() else None
+
+
+class LimitedSyncTransport:
+    """A pyqwest ``SyncTransport`` that stops reading a response body past ``limit`` bytes.
+
+    A body that declares a small enough ``Content-Length`` passes through untouched; a bigger
+    one fails before it is read; a chunked or decompressed one is read up to the limit.
+
+    Args:
+        inner: the transport that sends.
+        limit: the largest body read, in bytes.
+    """
+
+    __slots__ = ("_inner", "_limit")
+
+    def __init__(self, inner: pyqwest.SyncTransport, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    def execute_sync(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
+        """Send ``request``; the response's body is bounded by the limit.
+
+        Raises:
+            ResponseTooLarge: the body is over the limit.
+        """
+        response = self._inner.execute_sync(request)
+        length = _declared_length(response.headers)
+        if length is not None and length <= self._limit:
+            return response
+        if length is not None:
+            response.close()
+            raise ResponseTooLarge(self._limit, response.status)
+        return pyqwest.SyncResponse(
+            status=response.status,
+            headers=response.headers,
+            content=self._bounded(response),
+        )
+
+    def _bounded(self, response: pyqwest.SyncResponse) -> Iterator[bytes]:
+        read = 0
+        try:
+            for chunk in response.content:
+                read += len(chunk)
+                if read > self._limit:
+                    raise ResponseTooLarge(self._limit, response.status)
+                yield bytes(chunk)
+        finally:
+            response.close()
+
+
+class LimitedTransport:
+    """The async twin of :class:`LimitedSyncTransport`.
+
+    Args:
+        inner: the transport that sends.
+        limit: the largest body read, in bytes.
+    """
+
+    __slots__ = ("_inner", "_limit")
+
+    def __init__(self, inner: pyqwest.Transport, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    async def execute(self, request: pyqwest.Request) -> pyqwest.Response:
+        """Send ``request``; the response's body is bounded by the limit.
+
+        Raises:
+            ResponseTooLarge: the body is over the limit.
+        """
+        response = await self._inner.execute(request)
+        length = _declared_length(response.headers)
+        if length is not None and length <= self._limit:
+            return response
+        if length is not None:
+            await response.aclose()
+            raise ResponseTooLarge(self._limit, response.status)
+        return pyqwest.Response(
+            status=response.status,
+            headers=response.headers,
+            content=self._bounded(response),
+        )
+
+    async def _bounded(self, response: pyqwest.Response) -> AsyncIterator[bytes]:
+        read = 0
+        try:
+            async for chunk in response.content:
+                read += len(chunk)
+                if read > self._limit:
+                    raise ResponseTooLarge(self._limit, response.status)
+                yield bytes(chunk)
+        finally:
+            await response.aclose()
 
 
 def sync_stub(
