@@ -9,11 +9,8 @@ taken from the command line, where ``ps`` would show it, and never printed back.
 from __future__ import annotations
 
 import argparse
-import enum
 import os
-import re
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -21,8 +18,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from connectrpc.code import Code
 
 from . import _cli_format as fmt
-from ._config import DEFAULT_BASE_URL, TOKEN_ENV_VARS, resolve_token
-from ._exceptions import ConfigurationError, OnaPatsError, RotationError, ValidationError
+from ._cli_errors import EXIT_CODES_HELP, PROG, CLIError, ExitCode, describe, report
+from ._config import resolve_token
+from ._exceptions import ConfigurationError, RotationError
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -31,58 +29,7 @@ if TYPE_CHECKING:
     from ._types import PatListFilter
     from .server import Server
 
-PROG = "ona-pats"
-
-
-class ExitCode(enum.IntEnum):
-    """The exit status of ``ona-pats``; each failure class has its own, for scripts."""
-
-    OK = 0
-    ERROR = 1  # any other API or runtime error, or a declined confirmation
-    USAGE = 2  # bad arguments, invalid input, missing or unsafe configuration
-    UNAUTHENTICATED = 3  # no token in the environment, or the server rejected it
-    NOT_FOUND = 4  # the named token does not exist (or is not yours)
-    PERMISSION_DENIED = 5  # the token may not do this, e.g. a read-only token mutating
-    ROTATE_INCOMPLETE = 6  # rotate created the successor but the old token still exists
-    INTERRUPTED = 130  # Ctrl-C
-
-
-_EXIT_CODES_HELP = f"""\
-exit status:
-  0    success
-  1    other API or runtime error (server unavailable, internal error, ...), or
-       the delete confirmation was declined
-  2    usage error: bad arguments, invalid input, unsafe configuration
-  3    authentication error: no token in the environment, or the server
-       rejected it (unknown, expired, revoked)
-  4    not found: no such token (or not one you may see)
-  5    permission denied: e.g. a read-only token asked to delete or create
-  6    rotate incomplete: the new token exists, but deleting the old one failed
-  130  interrupted
-
-environment:
-  ONA_API_KEY, GITPOD_API_KEY    the API token (never accepted as an argument)
-  ONA_BASE_URL, GITPOD_BASE_URL  the API base URL (default {DEFAULT_BASE_URL})
-"""
-
-# Connect codes with their own exit status; any other code is ExitCode.ERROR.
-_CODE_EXITS = {
-    Code.UNAUTHENTICATED: ExitCode.UNAUTHENTICATED,
-    Code.NOT_FOUND: ExitCode.NOT_FOUND,
-    Code.PERMISSION_DENIED: ExitCode.PERMISSION_DENIED,
-    Code.INVALID_ARGUMENT: ExitCode.USAGE,
-}
-
-# The embedded server's secrets ("onapat_" + 59 characters); Ona's own are redacted by value.
-_SECRET_SHAPE = re.compile(r"onapat_[A-Za-z0-9_-]{20,}")
-
-
-class CLIError(Exception):
-    """A failure the CLI reports as one line, with its exit status."""
-
-    def __init__(self, message: str, code: ExitCode = ExitCode.ERROR) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["CLIError", "ExitCode", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -155,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Manage Ona (formerly Gitpod) personal access tokens.",
-        epilog=_EXIT_CODES_HELP,
+        epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_globals(parser, root=True)
@@ -165,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=summary,
-            epilog=_EXIT_CODES_HELP,
+            epilog=EXIT_CODES_HELP,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         configure(sub)
@@ -456,53 +403,6 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], _Hand
 }
 
 
-# ---------------------------------------------------------------------------------------------
-# Errors
-
-
-def exit_code_for(exc: BaseException) -> ExitCode:
-    """The exit status for an exception raised while running a command."""
-    if isinstance(exc, CLIError):
-        return exc.code
-    if isinstance(exc, ValidationError | ConfigurationError):
-        return ExitCode.USAGE
-    code = getattr(exc, "code", None)
-    if isinstance(exc, OnaPatsError) and isinstance(code, Code):
-        return _CODE_EXITS.get(code, ExitCode.ERROR)
-    return ExitCode.ERROR
-
-
-def redact(text: str) -> str:
-    """Replace the API token of the environment, and anything shaped like a secret, by ``***``."""
-    for name in TOKEN_ENV_VARS:
-        secret = os.environ.get(name, "").strip()
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return _SECRET_SHAPE.sub("***", text)
-
-
-def describe(exc: BaseException) -> str:
-    """One line saying what went wrong, for stderr; never the token."""
-    code = getattr(exc, "code", None)
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    if isinstance(exc, CLIError | ValidationError | ConfigurationError):
-        line = str(exc)
-    elif isinstance(exc, OnaPatsError) and isinstance(code, Code):
-        line = f"{code.value}: {message}"
-        if code is Code.UNAUTHENTICATED:
-            line += " (the token comes from ONA_API_KEY or GITPOD_API_KEY)"
-    else:
-        line = f"{type(exc).__name__}: {message}"
-    return fmt.printable(redact(" ".join(line.split())))
-
-
-def _report(exc: BaseException, *, debug: bool) -> int:
-    if debug:
-        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
-    _note(f"{PROG}: error: {describe(exc)}")
-    return exit_code_for(exc)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ona-pats`` with ``argv`` (default ``sys.argv[1:]``) and return the exit status.
 
@@ -525,4 +425,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
     except Exception as exc:
-        return _report(exc, debug=args.debug)
+        return report(exc, debug=args.debug)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from ona_pats._cli import describe
+from ona_pats._cli_errors import describe
 from ona_pats.server import IssuedToken, Server
 
 from . import _run
