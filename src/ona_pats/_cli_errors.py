@@ -104,6 +104,9 @@ def describe(exc: BaseException) -> str:
         line = f"{code.value}: {message}"
         if code is Code.UNAUTHENTICATED:
             line += " (the token comes from ONA_API_KEY or GITPOD_API_KEY)"
+        request_id = getattr(exc, "request_id", None)
+        if isinstance(request_id, str) and request_id:
+            line += f" [request id {request_id}]"
     else:
         line = f"{type(exc).__name__}: {message}"
     return fmt.printable(redact(" ".join(line.split())))

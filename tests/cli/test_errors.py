@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from ona_pats._cli_errors import describe
+from ona_pats._cli_errors import ExitCode, describe, exit_code_for
+from ona_pats._exceptions import NotFoundError
 from ona_pats.server import IssuedToken, Server
 
 from . import _run
@@ -125,3 +126,9 @@ def test_error_lines_redact_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     shaped = "onapat_0123456789abcdef" + "z" * 43
     line = describe(ValueError(f"bad token my-ona-secret or {shaped}\nsecond line"))
     assert line == "ValueError: bad token *** or *** second line"
+
+
+def test_error_lines_name_the_request_id() -> None:
+    exc = NotFoundError("no such token", headers={"x-request-id": "req-42"})
+    assert describe(exc) == "not_found: no such token [request id req-42]"
+    assert exit_code_for(exc) == ExitCode.NOT_FOUND
