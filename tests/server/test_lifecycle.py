@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -111,3 +112,11 @@ def test_run_serves_until_a_signal_then_stops_cleanly(tmp_path: Path, sig: signa
         process.wait()
     assert process.returncode == 0
     assert out.strip() == "stopped"
+
+
+def test_server_leaves_the_process_logging_alone() -> None:
+    loggers = [logging.getLogger(name) for name in ("uvicorn", "uvicorn.error", "uvicorn.access")]
+    before = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
+    with Server():
+        pass
+    assert [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers] == before

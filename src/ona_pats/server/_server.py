@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from ._app import create_app
 from ._seed import seed_tokens
@@ -53,7 +55,8 @@ class Server:
         port: the port; 0 picks a free one (read it back from :attr:`port`).
         seed: add this many realistic tokens (:func:`seed_tokens`) on start.
         token_file: where to write the admin token (mode 0600) when it is created.
-        log_level: uvicorn's log level.
+        log_level: have uvicorn set up its own log handlers at this level (``"info"``...);
+            ``None`` (the default) leaves logging alone, so records reach your handlers.
     """
 
     def __init__(
@@ -64,7 +67,7 @@ class Server:
         port: int = 0,
         seed: int = 0,
         token_file: str | os.PathLike[str] | None = None,
-        log_level: str = "warning",
+        log_level: str | None = None,
     ) -> None:
         self._requested_db = None if db_path is None else Path(db_path)
         self.host = host
@@ -132,15 +135,7 @@ class Server:
     def _serve(self) -> None:
         assert self._store is not None
         self._socket = _bind(self.host, self._requested_port)
-        config = uvicorn.Config(
-            create_app(self._store),
-            log_level=self._log_level,
-            lifespan="off",
-            ws="none",
-            access_log=False,
-            timeout_graceful_shutdown=_GRACEFUL_S,
-        )
-        self._uvicorn = uvicorn.Server(config)
+        self._uvicorn = uvicorn.Server(self._config())
         self._thread = threading.Thread(
             target=self._uvicorn.run,
             kwargs={"sockets": [self._socket]},
@@ -149,6 +144,27 @@ class Server:
         )
         self._thread.start()
         _wait_started(self._uvicorn, self._thread)
+
+    def _config(self) -> uvicorn.Config:
+        assert self._store is not None
+        access = logging.getLogger("uvicorn.access")
+        saved = access.handlers[:], access.propagate
+        config = uvicorn.Config(
+            create_app(self._store),
+            # Only configure logging when asked: a test double must not rewire the
+            # logging of the process it is embedded in.
+            log_config=LOGGING_CONFIG if self._log_level else None,
+            log_level=self._log_level,
+            lifespan="off",
+            ws="none",
+            access_log=False,
+            timeout_graceful_shutdown=_GRACEFUL_S,
+        )
+        if not self._log_level:
+            # access_log=False silences uvicorn.access for the whole process; with the
+            # access log off this server never writes to it, so put it back.
+            access.handlers[:], access.propagate = saved
+        return config
 
     # -- what tests and demos read --------------------------------------------------------
 
@@ -240,7 +256,7 @@ def run(
         port: the port; 0 picks a free one.
         seed: add this many realistic tokens on start.
         token_file: where to write a newly created admin token (mode 0600).
-        log_level: uvicorn's log level.
+        log_level: uvicorn's log level; it logs to stderr in its own format.
         on_ready: called once serving, for example to print ``srv.base_url`` and, when
             ``srv.admin_token`` is not ``None``, the admin token (shown this once).
     """
