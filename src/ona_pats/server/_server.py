@@ -261,10 +261,14 @@ def run(
             ``srv.admin_token`` is not ``None``, the admin token (shown this once).
     """
     stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
     with Server(
         db_path, host=host, port=port, seed=seed, token_file=token_file, log_level=log_level
     ) as srv:
-        restore = _on_signals(lambda *_: stop.set())
+        restore = _on_signals(request_stop)
         try:
             if on_ready is not None:
                 on_ready(srv)

@@ -191,7 +191,8 @@ class Store:
                 "WHERE lookup = ?",
                 (secret.lookup,),
             ).fetchone()
-            if not _tokens.verify(self._token_key, secret.key, None if row is None else row[5]):
+            valid = _tokens.verify(self._token_key, secret.key, None if row is None else row[5])
+            if row is None or not valid:
                 raise ConnectError(Code.UNAUTHENTICATED, "invalid bearer token")
             if row[4] is not None and row[4] <= now:
                 raise ConnectError(Code.UNAUTHENTICATED, "bearer token has expired")
