@@ -246,3 +246,23 @@ def test_admin_creates_for_and_deletes_tokens_of_any_user(
     assert pat.creator.id == server.admin_user_id
     _delete(rpc, server.admin_token, alice.id)
     assert _list(rpc, secret) == created
+
+
+def test_token_expiring_mid_call_cannot_write(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Authenticated a moment before expiry, the write still re-checks and refuses."""
+    soon = server.create_user_token(valid_for=timedelta(seconds=60))
+    caller = server.store.authenticate(soon.token)
+    monkeypatch.setattr(server.store, "clock", lambda: time.time_ns() + 61 * 10**9)
+    with pytest.raises(ConnectError) as caught:
+        server.store.delete(caller, soon.id)
+    assert caught.value.code == Code.UNAUTHENTICATED
+
+
+def test_read_only_token_use_still_updates_last_used(
+    rpc: UserServiceClientSync, server: Server
+) -> None:
+    reader = server.create_user_token(read_only=True)
+    _list(rpc, reader.token)
+    assert _pat(server, reader).HasField("last_used")

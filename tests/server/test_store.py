@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
 import time
 from pathlib import Path
 
@@ -162,3 +163,24 @@ def _duplicate_row(
 ) -> tuple[str, str, str, str, int, int, None, None, int, int, str, bytes]:
     user = "0b5f6c0e-3f57-4e55-9d34-5d2d2b6c9d1e"
     return (pat_id, user, "", user, 2, 0, None, None, 0, 0, "0" * 16, b"")
+
+
+def test_two_stores_on_one_file_write_concurrently(tmp_path: Path) -> None:
+    """Two connections (as two processes would have) interleave writes without losing any."""
+    db = tmp_path / "pats.sqlite3"
+    user = "0b5f6c0e-3f57-4e55-9d34-5d2d2b6c9d1e"
+    with Store(db) as one, Store(db) as two:
+        caller = one.authenticate(one.issue(user).token)
+
+        def churn(store: Store) -> None:
+            for _ in range(150):
+                issued = store.issue(user)
+                store.authenticate(issued.token)
+                store.delete(caller, store.issue(user).id)
+
+        threads = [threading.Thread(target=churn, args=(store,)) for store in (one, two, one, two)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert one.count() == two.count() == 1 + 4 * 150
