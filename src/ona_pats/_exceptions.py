@@ -307,6 +307,13 @@ def _is_connect_error_body(headers: Mapping[str, str]) -> bool:
     return content_type.partition(";")[0].strip().lower() == "application/json"
 
 
+def _scrub(exc: ConnectError, message: str) -> None:
+    # The connectrpc error stays chained as __cause__; a server that echoed the token must
+    # not get it shown there either.
+    exc.args = (message,)
+    exc._message = message  # connectrpc keeps the message in this attribute
+
+
 def translate(
     exc: ConnectError, http_status: int | None, headers: Mapping[str, str], secret: str = ""
 ) -> APIError:
@@ -324,8 +331,9 @@ def translate(
     # A hostile error body may carry any JSON as its message (null, a number, a list).
     raw = exc.message
     message = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
-    if secret:
+    if secret and secret in message:
         message = message.replace(secret, "<redacted>")
+        _scrub(exc, message)
     cause = exc.__cause__
     if isinstance(cause, ResponseTooLarge):
         return InvalidResponseError(str(cause), http_status=cause.http_status, headers=headers)
