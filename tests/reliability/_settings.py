@@ -5,7 +5,7 @@
 | ``ONA_PATS_LIST_TOKENS``        | 10000   | tokens listed through injected faults            |
 | ``ONA_PATS_FAULT_RATE``         | 0.2     | share of requests that meet a transient fault    |
 | ``ONA_PATS_CONCURRENT_CALLS``   | 1000    | concurrent async calls with faults               |
-| ``ONA_PATS_SOAK_SECONDS``       | 12      | soak duration                                    |
+| ``ONA_PATS_SOAK_SECONDS``       | 10      | soak duration                                    |
 | ``ONA_PATS_SOAK_CLIENTS``       | 50      | concurrent soak clients                          |
 | ``ONA_PATS_HYPOTHESIS_EXAMPLES``| 100     | hypothesis examples per property (some use x5)   |
 | ``ONA_PATS_OVERSIZED_MB``       | 64      | size of the oversized hostile body               |
@@ -24,7 +24,7 @@ def _int(name: str, default: int) -> int:
 LIST_TOKENS = _int("ONA_PATS_LIST_TOKENS", 10_000)
 FAULT_RATE = float(os.environ.get("ONA_PATS_FAULT_RATE", "0.2"))
 CONCURRENT_CALLS = _int("ONA_PATS_CONCURRENT_CALLS", 1_000)
-SOAK_SECONDS = float(os.environ.get("ONA_PATS_SOAK_SECONDS", "12"))
+SOAK_SECONDS = float(os.environ.get("ONA_PATS_SOAK_SECONDS", "10"))
 SOAK_CLIENTS = _int("ONA_PATS_SOAK_CLIENTS", 50)
 HYPOTHESIS_EXAMPLES = _int("ONA_PATS_HYPOTHESIS_EXAMPLES", 100)
 OVERSIZED_BYTES = _int("ONA_PATS_OVERSIZED_MB", 64) * 1024 * 1024

@@ -39,9 +39,11 @@ def big_proxy(big_server: Server) -> Iterator[FaultProxy]:
         yield proxy
 
 
-def _expected_ids(server: Server) -> set[str]:
-    token = server.admin_token
-    with ona_pats.Client(token=token, base_url=server.base_url) as client:
+@pytest.fixture(scope="module")
+def expected_ids(big_server: Server) -> set[str]:
+    """Every id, listed once without faults."""
+    token = big_server.admin_token
+    with ona_pats.Client(token=token, base_url=big_server.base_url) as client:
         ids = [pat.id for pat in client.users.pats.list(page_size=_PAGE)]
     assert len(ids) == len(set(ids)) == LIST_TOKENS + 1
     return set(ids)
@@ -57,9 +59,11 @@ def _assert_faults_were_met(proxy: FaultProxy) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("protocol", ["proto", "json"])
 def test_sync_list_through_transient_faults_returns_every_item_exactly_once(
-    big_server: Server, big_proxy: FaultProxy, protocol: ona_pats.WireProtocol
+    big_server: Server,
+    big_proxy: FaultProxy,
+    expected_ids: set[str],
+    protocol: ona_pats.WireProtocol,
 ) -> None:
-    expected = _expected_ids(big_server)
     big_proxy.set_rate(FAULT_RATE, TRANSIENT, rpcs=[LIST], seed=FAULT_SEED)
     sleeps: list[float] = []
     with ona_pats.Client(
@@ -70,8 +74,8 @@ def test_sync_list_through_transient_faults_returns_every_item_exactly_once(
         sleep=sleeps.append,
     ) as client:
         ids = [pat.id for pat in client.users.pats.list(page_size=_PAGE)]
-    assert len(ids) == len(expected)
-    assert set(ids) == expected
+    assert len(ids) == len(expected_ids)
+    assert set(ids) == expected_ids
     _assert_faults_were_met(big_proxy)
     assert sleeps, "retries back off"
 
@@ -79,9 +83,8 @@ def test_sync_list_through_transient_faults_returns_every_item_exactly_once(
 @pytest.mark.slow
 @pytest.mark.anyio
 async def test_async_list_through_transient_faults_returns_every_item_exactly_once(
-    big_server: Server, big_proxy: FaultProxy
+    big_server: Server, big_proxy: FaultProxy, expected_ids: set[str]
 ) -> None:
-    expected = _expected_ids(big_server)
     big_proxy.set_rate(FAULT_RATE, TRANSIENT, rpcs=[LIST], seed=FAULT_SEED + 1)
     sleeps: list[float] = []
 
@@ -92,8 +95,8 @@ async def test_async_list_through_transient_faults_returns_every_item_exactly_on
         token=big_server.admin_token, base_url=big_proxy.url, max_retries=10, sleep=no_sleep
     ) as client:
         ids = [pat.id async for pat in client.users.pats.list(page_size=_PAGE)]
-    assert len(ids) == len(expected)
-    assert set(ids) == expected
+    assert len(ids) == len(expected_ids)
+    assert set(ids) == expected_ids
     _assert_faults_were_met(big_proxy)
 
 

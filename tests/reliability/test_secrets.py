@@ -111,8 +111,6 @@ def test_no_bearer_token_in_logs_exceptions_or_cli_output(server: Server, admin_
         for args in (
             ["list", "--all"],
             ["--debug", "get", missing],
-            ["get", missing],
-            ["get", "not-a-uuid"],
             ["--debug", "--timeout", "0.5", "list"],
         ):
             if "--timeout" in args:
@@ -121,10 +119,9 @@ def test_no_bearer_token_in_logs_exceptions_or_cli_output(server: Server, admin_
             proxy.clear()
             AUDIT.text(f"cli {args} stdout", result.stdout)
             AUDIT.text(f"cli {args} stderr", result.stderr)
-        for token in (_UNKNOWN, read_only.token):
-            result = _run_cli(["--debug", "delete", "--yes", missing], token, proxy.url)
-            assert result.returncode != 0
-            AUDIT.text("cli delete stderr", result.stderr)
+        result = _run_cli(["--debug", "delete", "--yes", missing], read_only.token, proxy.url)
+        assert result.returncode != 0
+        AUDIT.text("cli delete stderr", result.stderr)
     assert AUDIT.records > records_before, "DEBUG logging reached the audit"
     assert AUDIT.exceptions >= 10
     assert AUDIT.leaks() == []

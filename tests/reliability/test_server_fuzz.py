@@ -164,7 +164,7 @@ def _code(response: httpx.Response) -> str | None:
 
 
 @settings(
-    max_examples=HYPOTHESIS_EXAMPLES * 2,
+    max_examples=HYPOTHESIS_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
