@@ -489,10 +489,11 @@ def _read_list(item: _Convert) -> _Convert:
     def read(values: Any) -> list[Any]:
         if type(values) is not list:
             raise _kind_error("an array", values)
+        items: list[Any] = values
         try:
-            out = [item(value) for value in values]
+            out = [item(value) for value in items]
         except MappingProblem:
-            for index, value in enumerate(values):  # only on failure: find the element
+            for index, value in enumerate(items):  # only on failure: find the element
                 try:
                     item(value)
                 except MappingProblem as problem:
@@ -509,7 +510,7 @@ def _read_map(key: _Convert, value: _Convert) -> _Convert:
         if type(entries) is not dict:
             raise _kind_error("an object", entries)
         out: dict[Any, Any] = {}
-        for k, v in entries.items():
+        for k, v in cast("dict[str, Any]", entries).items():
             try:
                 converted = value(v)
                 if converted is not _SKIP:
@@ -591,9 +592,10 @@ class _Reader(_PlanCache):
             return self._any
         return self._fields(desc)
 
-    def _any(self, value: Any) -> Message:
-        if type(value) is not dict:
-            raise _kind_error('an object with "@type"', value)
+    def _any(self, document: Any) -> Message:
+        if type(document) is not dict:
+            raise _kind_error('an object with "@type"', document)
+        value = cast("dict[str, Any]", document)
         if not value:
             return AnyMessage()
         url = value.get("@type")
@@ -679,7 +681,7 @@ def _read_fields(
             raise _kind_error(f"an object for {full_name}", obj)
         kwargs: dict[str, Any] = {}
         oneofs: dict[str, str] | None = None
-        for key, value in obj.items():
+        for key, value in cast("dict[str, Any]", obj).items():
             entry = by_key.get(key)
             if entry is None:
                 if ignore:
