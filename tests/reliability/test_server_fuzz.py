@@ -194,3 +194,28 @@ def test_server_still_serves_after_the_fuzz(raw: httpx.Client, hidden_token: Hid
     )
     assert response.status_code == 200
     assert "personalAccessTokens" in response.json()
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/grpc",
+        "application/grpc+proto",
+        "application/grpc-web",
+        "application/grpc-web+json",
+    ],
+)
+def test_grpc_content_types_over_http1_are_refused_not_crashed(
+    raw: httpx.Client, hidden_token: Hidden, error_log: _ErrorLog, content_type: str
+) -> None:
+    """uvicorn speaks HTTP/1.1 without response trailers, so gRPC cannot be served; a gRPC
+    request must get a clean refusal, not an exception in the ASGI app and a reset."""
+    error_log.records.clear()
+    response = raw.post(
+        _SERVICE + "ListPersonalAccessTokens",
+        content=b"\x00\x00\x00\x00\x00",
+        headers={"content-type": content_type, "authorization": f"Bearer {hidden_token.value}"},
+    )
+    assert response.status_code < 500, response.headers
+    assert response.headers.get("grpc-status") in (None, "12"), response.headers  # unimplemented
+    assert not error_log.records, [r.getMessage() for r in error_log.records]
