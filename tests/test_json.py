@@ -409,7 +409,13 @@ def test_from_json_accepts(document: dict[str, Any], fields: dict[str, Any]) -> 
         pytest.param('{"mInt": {"one": {}}}', 'mInt["one"]', "one", id="int-map-key"),
         pytest.param('{"mBool": {"True": "x"}}', 'mBool["True"]', "True", id="bool-map-key"),
         pytest.param('{"oStr": "a", "oInt": 1}', "oInt", 1, id="oneof-twice"),
-        pytest.param('{"text": "a", "text": "b"}', "", "text", id="duplicate-key"),
+        pytest.param('{"text": "a", "text": "b"}', "text", "text", id="duplicate-key"),
+        pytest.param(
+            '{"nesteds": [{}, {"a": 1, "a": 2}]}', "nesteds[1].a", "a", id="nested-duplicate-key"
+        ),
+        pytest.param(
+            '{"st": {"k": {"x": 1, "x": 2}}}', "st.k.x", "x", id="duplicate-key-in-struct"
+        ),
         pytest.param(
             '{"customName": "a", "renamed": "b"}', "renamed", "b", id="json-and-proto-name"
         ),

@@ -355,6 +355,10 @@ def _camel_path(path: str) -> str:
 
 
 def _kind_error(expected: str, value: Any) -> MappingProblem:
+    if isinstance(value, _DuplicateKeys):
+        problem = MappingProblem("key appears twice in one JSON object", value.duplicate)
+        problem.segments.append(f".{value.duplicate}")
+        return problem
     return MappingProblem(f"expected {expected}, got JSON {_json_type(value)}", value)
 
 
@@ -617,6 +621,7 @@ class _Reader(_PlanCache):
 
     def _delegated(self, cls: type[Message]) -> _Convert:
         def read(value: Any) -> Message:
+            _reject_duplicates(value)
             try:
                 return json_format.ParseDict(
                     value, cls(), ignore_unknown_fields=self.ignore_unknown
@@ -719,15 +724,43 @@ def _public_error(problem: MappingProblem) -> JSONMappingError:
     return JSONMappingError(path, problem.message, problem.value)
 
 
+class _DuplicateKeys(dict[str, Any]):
+    """A JSON object that repeated a key. Every reader accepts only exact ``dict`` objects, so
+    this one fails where it stands, with its path, at no cost to valid documents."""
+
+    duplicate: str = ""
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        for key, _value in pairs:
-            if key in seen:
-                raise MappingProblem("duplicate key in a JSON object", key)
-            seen.add(key)
-    return obj
+    if len(obj) == len(pairs):
+        return obj
+    marked = _DuplicateKeys(pairs)
+    seen: set[str] = set()
+    for key, _value in pairs:
+        if key in seen:
+            marked.duplicate = key
+            break
+        seen.add(key)
+    return marked
+
+
+def _reject_duplicates(value: Any) -> None:
+    """For content handed to json_format, which would keep the last of two keys silently."""
+    if isinstance(value, _DuplicateKeys):
+        raise _kind_error("", value)
+    if isinstance(value, dict):
+        items: Any = ((f".{key}", item) for key, item in value.items())
+    elif isinstance(value, list):
+        items = ((f"[{index}]", item) for index, item in enumerate(value))
+    else:
+        return
+    for segment, item in items:
+        try:
+            _reject_duplicates(item)
+        except MappingProblem as problem:
+            problem.segments.append(segment)
+            raise
 
 
 def _reject_constant(name: str) -> Any:
