@@ -45,7 +45,18 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
     assert fmt.parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "7", "d", "7x", "-7d", "1.5d", "7d ago"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("7", id="no-unit"),
+        pytest.param("d", id="no-number"),
+        pytest.param("7x", id="unknown-unit"),
+        pytest.param("-7d", id="negative"),
+        pytest.param("1.5d", id="fraction"),
+        pytest.param("7d ago", id="trailing-words"),
+    ],
+)
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
         fmt.parse_duration(text)
