@@ -316,10 +316,13 @@ class FloorPyqwest(_Floor, AsyncConcurrent):
         self.pyqwest = pyqwest
 
     def _transport_options(self) -> dict[str, Any]:
-        # Keep as many idle connections as there are workers, so the floor never re-connects.
+        # The cheapest pyqwest there is: as many idle connections as workers, so the floor
+        # never re-connects, and no OpenTelemetry instrumentation (on by default in pyqwest,
+        # off in ona-pats unless the application configured a provider).
         return {
             "tls_ca_cert": self.spec.ca_bytes(),
             "pool_max_idle_per_host": self.spec.concurrency,
+            "enable_otel": False,
         }
 
     def open(self, url: str) -> Any:

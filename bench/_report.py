@@ -37,6 +37,8 @@ def _summarise(cell: Any) -> dict[str, Any]:
     }
     for key in ("cpu", "wall", "connections", "requests", "gzip_requests"):
         row[key] = _median(cell.runs, key)
+    for key in ("cpu", "wall"):  # the least disturbed run, for noisy machines
+        row[f"{key}_min"] = min((r[key] for r in cell.runs), default=None)
     return row
 
 
