@@ -19,6 +19,7 @@ Decisions, where the spec leaves room:
   unknown enum *number* is kept, as binary protobuf keeps it. Without it, both are errors.
 * Strings are written with ``ensure_ascii=False``; bytes input must be UTF-8 (RFC 8259
   section 8.1), without a byte order mark.
+* Proto2 extensions are neither written nor read (the gitpod.v1 schema has none).
 """
 
 from __future__ import annotations
