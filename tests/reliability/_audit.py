@@ -130,10 +130,10 @@ def install() -> None:
     root = logging.getLogger()
     if AUDIT not in root.handlers:
         root.addHandler(AUDIT)
+    # Loggers left at NOTSET (ona_pats, connectrpc, pyqwest, httpx...) inherit DEBUG from
+    # the root; a level a library or a test set explicitly is left alone.
     if root.level > logging.DEBUG or root.level == logging.NOTSET:
         root.setLevel(logging.DEBUG)
-    for name in ("ona_pats", "connectrpc", "pyqwest", "httpx", "httpcore", "uvicorn"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
 
 
 def _report_texts(report: pytest.TestReport) -> Iterable[tuple[str, str]]:
