@@ -16,6 +16,10 @@ DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 5
 #: Idle connections kept per host by the default transport, so concurrent calls reuse them.
 DEFAULT_MAX_IDLE_CONNECTIONS = 64
+#: Seconds an idle connection stays pooled: below common server keep-alive timeouts (uvicorn
+#: closes after 5 s), so a request is not sent on a connection the server is closing; a
+#: Create or Delete failing that way could not be retried. httpx's default is 5 s.
+DEFAULT_POOL_IDLE_TIMEOUT = 4.0
 
 TOKEN_ENV_VARS = ("ONA_API_KEY", "GITPOD_API_KEY")
 BASE_URL_ENV_VARS = ("ONA_BASE_URL", "GITPOD_BASE_URL")

@@ -20,7 +20,7 @@ from connectrpc.interceptor import Interceptor, InterceptorSync
 from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
 from google.protobuf import descriptor_pb2
 
-from ._config import DEFAULT_MAX_IDLE_CONNECTIONS
+from ._config import DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT
 from ._exceptions import ConfigurationError, ResponseTooLarge
 from ._schema import user_connect, user_pb2
 from ._types import WireProtocol
@@ -114,6 +114,7 @@ def _transport_options(base_url: str) -> dict[str, Any]:
     options: dict[str, Any] = {
         "follow_redirects": False,
         "pool_max_idle_per_host": DEFAULT_MAX_IDLE_CONNECTIONS,
+        "pool_idle_timeout": DEFAULT_POOL_IDLE_TIMEOUT,
         "enable_otel": _otel_configured(),
     }
     if base_url.startswith("http://"):
