@@ -238,3 +238,27 @@ def _wait_until_deleted(client: ona_pats.Client, pat_id: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"token {pat_id} was not deleted by the one request sent")
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        pytest.param(Fault.RATE_LIMITED_429, ona_pats.ResourceExhaustedError, id="429"),
+        pytest.param(Fault.UNAVAILABLE_503, ona_pats.UnavailableError, id="503"),
+    ],
+)
+def test_retry_after_beyond_the_deadline_fails_at_once(
+    server: Server, proxy: FaultProxy, admin_token: str, fault: Fault, error: type[Exception]
+) -> None:
+    """A ``Retry-After`` longer than the time left is not slept through: the call fails now."""
+    victim = server.create_user_token(server.admin_user_id)
+    proxy.retry_after = "30"
+    proxy.inject(fault, rpc="GetPersonalAccessToken", times=10)
+    with ona_pats.Client(token=admin_token, base_url=proxy.url, timeout=5.0) as client:
+        start = time.monotonic()
+        with pytest.raises(error) as caught:
+            client.users.pats.get(personal_access_token_id=victim.id)
+        elapsed = time.monotonic() - start
+    AUDIT.exception(caught.value)
+    assert elapsed < 1.0, f"waited {elapsed:.1f}s for a Retry-After past a 5s deadline"
+    assert proxy.count("GetPersonalAccessToken") == 1
