@@ -64,3 +64,8 @@ def test_unknown_protocol_is_refused(no_env: None) -> None:
 def test_negative_max_retries_is_refused(no_env: None) -> None:
     with pytest.raises(ConfigurationError, match="max_retries"):
         Client(token="t", max_retries=-1)
+
+
+def test_negative_timeout_is_refused(no_env: None) -> None:
+    with pytest.raises(ConfigurationError, match="timeout"):
+        Client(token="t", timeout=-1)

@@ -22,7 +22,7 @@ from ona_pats import (
     RetryPolicy,
     UnavailableError,
 )
-from ona_pats._retries import backoff, is_retryable, parse_retry_after, retry_delay
+from ona_pats._retries import Deadline, backoff, is_retryable, parse_retry_after, retry_delay
 from ona_pats._transport import CREATE, DELETE, GET, LIST
 
 from .conftest import TOKEN, USER_ID, AsyncSleeps, RawHTTP, ScriptedServer, Sleeps
@@ -272,3 +272,9 @@ def test_sync_connection_failure_retried_for_get(sleeps: Sleeps, no_env: None) -
     ):
         client.users.pats.get(personal_access_token_id=USER_ID)
     assert len(sleeps) == 2
+
+
+def test_huge_timeout_fits_connect_timeout_ms() -> None:
+    """Connect-Timeout-Ms allows at most 10 digits."""
+    assert Deadline(1e12).timeout_ms() == 9_999_999_999
+    assert Deadline(None).timeout_ms() is None

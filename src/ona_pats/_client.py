@@ -118,6 +118,8 @@ class _BaseClient:
         check_base_url(self._base_url, allow_insecure_http=allow_insecure_http)
         if max_retries < 0:
             raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
+        if timeout is not None and not timeout >= 0:
+            raise ConfigurationError(f"timeout must be >= 0 seconds or None, got {timeout}")
         self._protocol: WireProtocol = protocol
         self._codec = _transport.codec_for(protocol)
         self._timeout = timeout

@@ -21,6 +21,8 @@ from connectrpc.method import IdempotencyLevel
 from ._exceptions import APIError, DeadlineExceededError
 
 RETRYABLE_CODES = frozenset({Code.UNAVAILABLE, Code.RESOURCE_EXHAUSTED})
+# Connect-Timeout-Ms has at most 10 digits: https://connectrpc.com/docs/protocol/#unary-request
+_MAX_TIMEOUT_MS = 10**10 - 1
 #: A Retry-After longer than this is not "sane": the call fails at once instead of waiting.
 MAX_RETRY_AFTER = 300.0
 
@@ -113,7 +115,7 @@ class Deadline:
 
     def __init__(self, timeout: float | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._end = None if timeout is None else clock() + timeout
-        self._first: int | None = None if timeout is None else math.ceil(timeout * 1000)
+        self._first = None if timeout is None else min(_MAX_TIMEOUT_MS, math.ceil(timeout * 1000))
 
     def remaining(self, clock: Callable[[], float] = time.monotonic) -> float | None:
         """Seconds left, or ``None`` when the call has no limit."""
@@ -133,7 +135,7 @@ class Deadline:
             return None
         if left <= 0:
             raise DeadlineExceededError("the call's timeout expired between attempts")
-        return max(1, math.ceil(left * 1000))
+        return min(_MAX_TIMEOUT_MS, max(1, math.ceil(left * 1000)))
 
     def allows(self, delay: float) -> bool:
         """Whether sleeping ``delay`` seconds still leaves time for another attempt."""
