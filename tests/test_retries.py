@@ -19,10 +19,16 @@ from ona_pats import (
     InvalidResponseError,
     NotFoundError,
     ResourceExhaustedError,
-    RetryPolicy,
     UnavailableError,
 )
-from ona_pats._retries import Deadline, backoff, is_retryable, parse_retry_after, retry_delay
+from ona_pats._retries import (
+    Deadline,
+    RetryPolicy,
+    backoff,
+    is_retryable,
+    parse_retry_after,
+    retry_delay,
+)
 from ona_pats._transport import CREATE, DELETE, GET, LIST
 
 from .conftest import TOKEN, USER_ID, AsyncSleeps, RawHTTP, ScriptedServer, Sleeps

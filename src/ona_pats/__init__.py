@@ -38,7 +38,6 @@ from ._resources import (
     RawResponse,
     Users,
 )
-from ._retries import RetryPolicy
 from ._timestamps import (
     datetime_to_timestamp,
     timestamp_to_datetime,
@@ -79,7 +78,6 @@ __all__ = [
     "ProtoJSONCodec",
     "RawResponse",
     "ResourceExhaustedError",
-    "RetryPolicy",
     "RotationError",
     "UnauthenticatedError",
     "UnavailableError",
