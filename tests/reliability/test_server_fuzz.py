@@ -153,6 +153,14 @@ def _requests(draw: st.DrawFn, token: str) -> dict[str, Any]:
     }
 
 
+_PREVIOUS: list[str] = []
+
+
+def _summary(request: dict[str, Any]) -> str:
+    headers = {k: v for k, v in request["headers"].items() if k != "authorization"}
+    return f"{request['method']} {request['url']} {headers} {request['content'][:40]!r}"
+
+
 def _code(response: httpx.Response) -> str | None:
     if "json" not in response.headers.get("content-type", ""):
         return None
@@ -173,7 +181,14 @@ def test_malformed_requests_get_client_errors_never_internal_ones(
     raw: httpx.Client, hidden_token: Hidden, error_log: _ErrorLog, data: st.DataObject
 ) -> None:
     request = data.draw(_requests(hidden_token.value))
-    response = raw.request(**request)
+    try:
+        response = raw.request(**request)
+    except httpx.TransportError as exc:
+        # The server dropped a kept-alive connection: usually the previous request's fault.
+        previous = _PREVIOUS[0] if _PREVIOUS else None
+        raise AssertionError(f"connection failed ({exc!r}); previous request: {previous}") from exc
+    finally:
+        _PREVIOUS[:] = [_summary(request)]
     code = _code(response)
     assert response.status_code < 500 or response.status_code in (501, 504), (
         response.status_code,
