@@ -71,6 +71,7 @@ class Recorded:
     query: str
     headers: dict[str, str]
     body: bytes
+    peer: tuple[str, int] | None = None
 
     @property
     def rpc(self) -> str:
@@ -203,8 +204,14 @@ def recording_app(script: Script, app: ASGIApp) -> ASGIApp:
             if not message.get("more_body"):
                 break
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        client = scope.get("client")
         record = Recorded(
-            scope["method"], scope["path"], scope["query_string"].decode(), headers, bytes(body)
+            scope["method"],
+            scope["path"],
+            scope["query_string"].decode(),
+            headers,
+            bytes(body),
+            tuple(client) if client else None,
         )
         with script.lock:
             script.requests.append(record)

@@ -218,13 +218,20 @@ async def test_async_interceptors_run(scripted_server: ScriptedServer) -> None:
 
 
 def test_sync_connections_are_reused(client: Client, scripted_server: ScriptedServer) -> None:
-    """Many calls of one client go over one kept-alive connection (the server sees one peer)."""
-    for _ in range(5):
+    """Ten calls of one client go over kept-alive connections: one, or two when the second
+    call starts before hyper has put the first connection back in the pool."""
+    for _ in range(10):
         client.users.pats.create(user_id=USER_ID)
-    assert len(scripted_server.requests) == 5
-    assert all(
-        r.headers.get("connection", "keep-alive") != "close" for r in scripted_server.requests
-    )
+    assert len({r.peer for r in scripted_server.requests}) <= 2
+
+
+@pytest.mark.anyio
+async def test_async_connections_are_reused(
+    async_client: AsyncClient, scripted_server: ScriptedServer
+) -> None:
+    for _ in range(10):
+        await async_client.users.pats.create(user_id=USER_ID)
+    assert len({r.peer for r in scripted_server.requests}) <= 2
 
 
 def test_sync_client_is_a_context_manager_and_repr_has_no_token(
