@@ -296,3 +296,21 @@ async def test_async_rotate_failed_delete_raises_rotation_error(
     with pytest.raises(RotationError) as info:
         await async_client.users.pats.rotate(personal_access_token_id=old_id)
     assert info.value.new_token.startswith("secret-")
+
+
+def test_sync_json_transport_tolerates_newer_servers(
+    scripted_server: ScriptedServer, no_env: None
+) -> None:
+    """Unknown fields and an unknown enum name from a newer server do not break the client."""
+    body = (
+        b'{"pat": {"id": "' + USER_ID.encode() + b'", "description": "new", '
+        b'"creator": {"id": "' + USER_ID.encode() + b'", "principal": "PRINCIPAL_ROBOT"}, '
+        b'"createdAt": "2024-01-02T03:04:05.123Z", "shinyNewField": {"a": 1}}, "extra": true}'
+    )
+    scripted_server.expect(
+        "GetPersonalAccessToken", RawHTTP(200, body, {"content-type": "application/json"})
+    )
+    with Client(token=TOKEN, base_url=scripted_server.url, protocol="json") as client:
+        pat = client.users.pats.get(personal_access_token_id=USER_ID)
+    assert pat.description == "new"
+    assert pat.created_at.ToJsonString() == "2024-01-02T03:04:05.123Z"
