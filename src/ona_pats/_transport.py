@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,51 +195,6 @@ class LimitedSyncTransport:
                 yield bytes(chunk)
         finally:
             response.close()
-
-
-class LimitedTransport:
-    """The async twin of :class:`LimitedSyncTransport`.
-
-    Args:
-        inner: the transport that sends.
-        limit: the largest body read, in bytes.
-    """
-
-    __slots__ = ("_inner", "_limit")
-
-    def __init__(self, inner: pyqwest.Transport, limit: int) -> None:
-        self._inner = inner
-        self._limit = limit
-
-    async def execute(self, request: pyqwest.Request) -> pyqwest.Response:
-        """Send ``request``; the response's body is bounded by the limit.
-
-        Raises:
-            ResponseTooLarge: the body is over the limit.
-        """
-        response = await self._inner.execute(request)
-        length = _declared_length(response.headers)
-        if length is not None and length <= self._limit:
-            return response
-        if length is not None:
-            await response.aclose()
-            raise ResponseTooLarge(self._limit, response.status)
-        return pyqwest.Response(
-            status=response.status,
-            headers=response.headers,
-            content=self._bounded(response),
-        )
-
-    async def _bounded(self, response: pyqwest.Response) -> AsyncIterator[bytes]:
-        read = 0
-        try:
-            async for chunk in response.content:
-                read += len(chunk)
-                if read > self._limit:
-                    raise ResponseTooLarge(self._limit, response.status)
-                yield bytes(chunk)
-        finally:
-            await response.aclose()
 
 
 def sync_stub(
