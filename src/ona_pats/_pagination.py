@@ -6,7 +6,7 @@ token continues, an empty token ends, a token seen before raises ``PaginationErr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -23,13 +23,14 @@ class Page(Generic[T]):
     """One page of a listing.
 
     Attributes:
-        items: the items of this page (possibly empty even when more pages follow).
+        items: the items of this page (possibly empty even when more pages follow), as
+            received: not copied.
         next_token: the token of the next page; empty on the last page. Pass it as
             ``token=`` to resume the listing later.
         headers: the response headers of this page (rate-limit headers, request id).
     """
 
-    items: tuple[T, ...]
+    items: Sequence[T]
     next_token: str
     headers: Mapping[str, str] = field(
         default_factory=lambda: _NO_HEADERS, repr=False, compare=False
@@ -51,7 +52,7 @@ class _Cursor:
         """The token of the next page to fetch, or ``None`` when the listing is over."""
         return None if self._done else self._token
 
-    def advance(self, items: tuple[T, ...], next_token: str) -> tuple[T, ...]:
+    def advance(self, items: Sequence[T], next_token: str) -> Sequence[T]:
         """Take a fetched page; return its items, cut to what the limit still allows.
 
         Raises:

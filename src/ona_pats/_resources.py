@@ -129,9 +129,7 @@ def _at_token(
 def _page(
     response: user_pb2.ListPersonalAccessTokensResponse, meta: ResponseMetadata
 ) -> Page[PersonalAccessToken]:
-    return Page(
-        tuple(response.personal_access_tokens), response.pagination.next_token, meta.headers
-    )
+    return Page(response.personal_access_tokens, response.pagination.next_token, meta.headers)
 
 
 def _pat(response: user_pb2.GetPersonalAccessTokenResponse, meta: ResponseMetadata) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import assert_type
 
@@ -36,7 +36,7 @@ def sync_api() -> None:
             assert_type(pat, PersonalAccessToken)
         for page in pats.list(limit=5).pages():
             assert_type(page, Page[PersonalAccessToken])
-            assert_type(page.items, tuple[PersonalAccessToken, ...])
+            assert_type(page.items, Sequence[PersonalAccessToken])
             assert_type(page.next_token, str)
         assert_type(pats.get(personal_access_token_id=USER), PersonalAccessToken)
         assert_type(pats.create(user_id=USER, valid_for=timedelta(days=1)), str)
