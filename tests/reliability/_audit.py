@@ -136,6 +136,35 @@ def install() -> None:
         root.setLevel(logging.DEBUG)
 
 
+def harvest_secrets() -> None:
+    """Learn every secret of the session where it is born, not only the ones tests hand over:
+    each one an embedded server mints (``_tokens.new_secret``) and each one a client is given
+    (``BearerToken``). Idempotent; the wrappers only record and return what they wrap."""
+    from ona_pats import _auth
+    from ona_pats.server import _tokens
+
+    minted = _tokens.new_secret
+    if not getattr(minted, "_audited", False):
+
+        def new_secret() -> _tokens.Secret:
+            secret = minted()
+            AUDIT.secret(secret.text)
+            return secret
+
+        new_secret._audited = True  # type: ignore[attr-defined]
+        _tokens.new_secret = new_secret
+
+    given = _auth.BearerToken.__init__
+    if not getattr(given, "_audited", False):
+
+        def init(self: _auth.BearerToken, secret: str) -> None:
+            AUDIT.secret(secret)
+            given(self, secret)
+
+        init._audited = True  # type: ignore[attr-defined]
+        _auth.BearerToken.__init__ = init  # type: ignore[method-assign]
+
+
 def _report_texts(report: pytest.TestReport) -> Iterable[tuple[str, str]]:
     for name, content in report.sections:
         yield f"{report.nodeid} {name}", content
@@ -174,3 +203,4 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.has_plugin(_PLUGIN_NAME):
         config.pluginmanager.register(_Plugin(), _PLUGIN_NAME)
     install()
+    harvest_secrets()

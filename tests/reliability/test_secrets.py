@@ -10,6 +10,7 @@ plugin checks once more at the end of the session.
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import pytest
 import ona_pats
 from ona_pats.server import Server
 
-from ._audit import AUDIT
+from ._audit import AUDIT, SecretAudit
 from ._faultproxy import Fault, FaultProxy, Response
 from ._support import proxied
 
@@ -283,3 +284,39 @@ def test_server_creates_its_sqlite_file_with_mode_0600(tmp_path: Path) -> None:
         os.umask(old)
     assert modes["db.sqlite3"] == 0o600
     assert all(mode & 0o077 == 0 for mode in modes.values()), modes
+
+
+# -- the audit itself -------------------------------------------------------------------------
+
+
+def test_audit_learns_every_minted_and_used_secret(server: Server) -> None:
+    """Secrets are learnt where they are born, so tests elsewhere need not register them."""
+    issued = server.create_user_token()
+    assert issued.token in AUDIT.secrets
+    given = "Z" * 20 + "given-to-a-client"
+    ona_pats.Client(token=given, base_url="http://127.0.0.1:9").close()
+    assert given in AUDIT.secrets
+
+
+def test_audit_finds_a_secret_in_a_log_record_or_an_exception_cause() -> None:
+    """The audit is not vacuous: a planted secret is found, in whatever text it hides."""
+    audit = SecretAudit()
+    secret = "onapat_feedfacecafebeef" + "Q" * 43
+    audit.secret(f"Bearer {secret}")
+    logger = logging.getLogger("tests.reliability.planted")
+    logger.addHandler(audit)
+    try:
+        logger.debug("sending %s", {"authorization": f"Bearer {secret}"})
+    finally:
+        logger.removeHandler(audit)
+    try:
+        try:
+            raise ValueError(f"server said: bad token {secret[-30:]}")
+        except ValueError as inner:
+            raise ona_pats.InvalidResponseError("redacted") from inner
+    except ona_pats.OnaPatsError as exc:
+        audit.exception(exc)
+    origins = [leak.split(":", 1)[0] for leak in audit.leaks()]
+    assert any(o.startswith("log tests.reliability.planted") for o in origins), origins
+    assert any("str(ValueError)" in leak for leak in audit.leaks())
+    assert all(secret not in leak for leak in audit.leaks()), "reports never repeat the secret"
