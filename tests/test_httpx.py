@@ -117,8 +117,11 @@ def test_sync_httpx_read_limit_bounds_the_body() -> None:
     assert info.value.http_status == 200
 
 
-def test_sync_httpx_connection_error_is_unavailable() -> None:
+def test_sync_httpx_connection_error_is_unavailable_and_retried_even_for_create() -> None:
+    calls: list[str] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
         raise httpx.ConnectError("refused", request=request)
 
     with (
@@ -128,7 +131,27 @@ def test_sync_httpx_connection_error_is_unavailable() -> None:
         ) as client,
         pytest.raises(UnavailableError),
     ):
-        client.users.pats.get(personal_access_token_id=USER_ID)
+        client.users.pats.create(user_id=USER_ID)
+    assert len(calls) == 3
+
+
+def test_sync_httpx_read_error_on_create_is_not_retried() -> None:
+    """A failure after the request may have been sent is never retried for Create."""
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        raise httpx.ReadError("reset", request=request)
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as http,
+        Client(
+            token=TOKEN, base_url="https://api.test", http_client=http, sleep=lambda _: None
+        ) as client,
+        pytest.raises(UnavailableError),
+    ):
+        client.users.pats.create(user_id=USER_ID)
+    assert len(calls) == 1
 
 
 def test_sync_httpx_timeout_is_deadline_exceeded(scripted_server: ScriptedServer) -> None:

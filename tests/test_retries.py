@@ -284,3 +284,37 @@ def test_huge_timeout_fits_connect_timeout_ms() -> None:
     """Connect-Timeout-Ms allows at most 10 digits."""
     assert Deadline(1e12).timeout_ms() == 9_999_999_999
     assert Deadline(None).timeout_ms() is None
+
+
+def test_sync_create_retried_when_the_connection_was_never_established(
+    sleeps: Sleeps, no_env: None
+) -> None:
+    """A refused connection means the request never reached the server: safe for Create."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with (
+        Client(token=TOKEN, base_url=f"http://127.0.0.1:{port}", sleep=sleeps) as client,
+        pytest.raises(UnavailableError),
+    ):
+        client.users.pats.create(user_id=USER_ID)
+    assert len(sleeps) == 2
+
+
+@pytest.mark.anyio
+async def test_async_delete_retried_when_the_connection_was_never_established(
+    async_sleeps: AsyncSleeps, no_env: None
+) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with AsyncClient(
+        token=TOKEN, base_url=f"http://127.0.0.1:{port}", sleep=async_sleeps
+    ) as client:
+        with pytest.raises(UnavailableError):
+            await client.users.pats.delete(personal_access_token_id=USER_ID)
+    assert len(async_sleeps) == 2

@@ -183,7 +183,8 @@ class Client(_BaseClient):
         timeout: seconds one call may take in all, retries and sleeps included
             (``None``: no limit); sent as ``Connect-Timeout-Ms``.
         max_retries: retries of List and Get on unavailable, rate limiting and connection
-            failures. Create and Delete are never retried.
+            failures. Create and Delete are retried only when their connection could not be
+            established (they never reached the server).
         use_get: send List and Get as Connect GET requests (cacheable by proxies).
         http_client: an ``httpx.Client`` to send through instead of the default pyqwest
             transport; you close it.
@@ -320,7 +321,8 @@ class AsyncClient(_BaseClient):
         timeout: seconds one call may take in all, retries and sleeps included
             (``None``: no limit); sent as ``Connect-Timeout-Ms``.
         max_retries: retries of List and Get on unavailable, rate limiting and connection
-            failures. Create and Delete are never retried.
+            failures. Create and Delete are retried only when their connection could not be
+            established (they never reached the server).
         use_get: send List and Get as Connect GET requests.
         http_client: an ``httpx.AsyncClient`` to send through; you close it.
         interceptors: connectrpc async interceptors.

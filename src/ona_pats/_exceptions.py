@@ -298,6 +298,10 @@ class ResponseTooLarge(Exception):
         self.http_status = http_status
 
 
+class NotConnectedError(ConnectionError):
+    """Raised inside a transport when no connection could be established (nothing was sent)."""
+
+
 # connectrpc's own read-limit message (connectrpc._shared.message_too_large_error).
 _TOO_LARGE_PREFIX = "message is larger than configured max"
 
@@ -305,6 +309,10 @@ _TOO_LARGE_PREFIX = "message is larger than configured max"
 def _is_connect_error_body(headers: Mapping[str, str]) -> bool:
     content_type = headers.get("content-type", "")
     return content_type.partition(";")[0].strip().lower() == "application/json"
+
+
+# Shorter "secrets" are test placeholders; replacing them would garble every message.
+_MIN_REDACTED = 6
 
 
 def _scrub(exc: ConnectError, message: str) -> None:
@@ -331,7 +339,7 @@ def translate(
     # A hostile error body may carry any JSON as its message (null, a number, a list).
     raw = exc.message
     message = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
-    if secret and secret in message:
+    if len(secret) >= _MIN_REDACTED and secret in message:
         message = message.replace(secret, "<redacted>")
         _scrub(exc, message)
     cause = exc.__cause__

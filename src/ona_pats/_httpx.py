@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pyqwest
 from pyqwest._pyqwest import get_sync_timeout
 
-from ._exceptions import ResponseTooLarge
+from ._exceptions import NotConnectedError, ResponseTooLarge
 
 if TYPE_CHECKING:
     import httpx
@@ -53,6 +53,8 @@ def _map_httpx_error(exc: Exception) -> Exception:
 
     if isinstance(exc, httpx.TimeoutException):
         return TimeoutError(str(exc) or "timed out")
+    if isinstance(exc, httpx.ConnectError):
+        return NotConnectedError(str(exc) or "could not connect")
     return ConnectionError(str(exc) or type(exc).__name__)
 
 

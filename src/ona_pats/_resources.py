@@ -216,10 +216,10 @@ class PatsWithRawResponse:
 
         Raises:
             ValidationError: an invalid argument; nothing was sent.
-            APIError: the call failed. It is never retried.
+            APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = self._call(_transport.CREATE, request, timeout, 0)
+        response, meta = self._call(_transport.CREATE, request, timeout, None)
         return _raw(_secret(response, meta), meta)
 
     def delete(
@@ -236,10 +236,10 @@ class PatsWithRawResponse:
 
         Raises:
             ValidationError: the id is not a UUID; nothing was sent.
-            APIError: the call failed. It is never retried.
+            APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        _, meta = self._call(_transport.DELETE, request, timeout, 0)
+        _, meta = self._call(_transport.DELETE, request, timeout, None)
         return _raw(None, meta)
 
 
@@ -339,10 +339,10 @@ class Pats:
 
         Raises:
             ValidationError: an invalid argument; nothing was sent.
-            APIError: the call failed. It is never retried.
+            APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = self._call(_transport.CREATE, request, timeout, 0)
+        response, meta = self._call(_transport.CREATE, request, timeout, None)
         return _secret(response, meta)
 
     def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> None:
@@ -354,10 +354,10 @@ class Pats:
 
         Raises:
             ValidationError: the id is not a UUID; nothing was sent.
-            APIError: the call failed. It is never retried.
+            APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        self._call(_transport.DELETE, request, timeout, 0)
+        self._call(_transport.DELETE, request, timeout, None)
 
     def rotate(
         self,
@@ -465,10 +465,10 @@ class AsyncPatsWithRawResponse:
 
         Raises:
             ValidationError: an invalid argument; nothing was sent.
-            APIError: the call failed. It is never retried.
+            APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = await self._call(_transport.CREATE, request, timeout, 0)
+        response, meta = await self._call(_transport.CREATE, request, timeout, None)
         return _raw(_secret(response, meta), meta)
 
     async def delete(
@@ -485,10 +485,10 @@ class AsyncPatsWithRawResponse:
 
         Raises:
             ValidationError: the id is not a UUID; nothing was sent.
-            APIError: the call failed. It is never retried.
+            APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        _, meta = await self._call(_transport.DELETE, request, timeout, 0)
+        _, meta = await self._call(_transport.DELETE, request, timeout, None)
         return _raw(None, meta)
 
 
@@ -588,10 +588,10 @@ class AsyncPats:
 
         Raises:
             ValidationError: an invalid argument; nothing was sent.
-            APIError: the call failed. It is never retried.
+            APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = await self._call(_transport.CREATE, request, timeout, 0)
+        response, meta = await self._call(_transport.CREATE, request, timeout, None)
         return _secret(response, meta)
 
     async def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> None:
@@ -603,10 +603,10 @@ class AsyncPats:
 
         Raises:
             ValidationError: the id is not a UUID; nothing was sent.
-            APIError: the call failed. It is never retried.
+            APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        await self._call(_transport.DELETE, request, timeout, 0)
+        await self._call(_transport.DELETE, request, timeout, None)
 
     async def rotate(
         self,

@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 from connectrpc.code import Code
 from connectrpc.method import IdempotencyLevel
 
-from ._exceptions import APIError, DeadlineExceededError
+from ._exceptions import APIError, DeadlineExceededError, NotConnectedError
 
 RETRYABLE_CODES = frozenset({Code.UNAVAILABLE, Code.RESOURCE_EXHAUSTED})
 # Connect-Timeout-Ms has at most 10 digits: https://connectrpc.com/docs/protocol/#unary-request
@@ -87,6 +87,9 @@ def retry_delay(
 ) -> float | None:
     """How long to sleep before retrying after ``exc``, or ``None`` not to retry.
 
+    Retried: a method without side effects failing with a retryable code, and any call whose
+    connection could not be established (it never reached the server).
+
     Args:
         level: the method's idempotency level.
         exc: the error of attempt number ``attempt`` (0-based).
@@ -94,7 +97,9 @@ def retry_delay(
         policy: the retry settings of the call.
         rand: a source of uniform numbers in [0, 1), for the jitter.
     """
-    if attempt >= policy.max_retries or not is_retryable(level, exc.code):
+    if attempt >= policy.max_retries:
+        return None
+    if not is_retryable(level, exc.code) and not never_sent(exc):
         return None
     after = parse_retry_after(_get(exc.headers, "retry-after"))
     if after is not None and after <= MAX_RETRY_AFTER:
@@ -102,6 +107,23 @@ def retry_delay(
     if after is not None:
         return math.inf
     return backoff(attempt, policy, rand)
+
+
+# hyper-util's error kind for a failed connection attempt: the request was never written.
+_CONNECT_FAILURE = "client error (Connect)"
+
+
+def never_sent(exc: APIError) -> bool:
+    """Whether the call certainly never reached the server: its connection was not established.
+
+    Such a call is safe to retry whatever its method (a Create too).
+    """
+    if exc.http_status is not None or exc.code is not Code.UNAVAILABLE:
+        return False
+    cause = exc.__cause__.__cause__ if exc.__cause__ is not None else None
+    if isinstance(cause, NotConnectedError):
+        return True
+    return type(cause) is ConnectionError and _CONNECT_FAILURE in str(cause)
 
 
 def _get(headers: Mapping[str, str], name: str) -> str | None:
