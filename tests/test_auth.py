@@ -3,9 +3,13 @@ refusal and redirects (the token follows only within the same origin)."""
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from ona_pats import AsyncClient, Client, ConfigurationError, InvalidResponseError
+import pytest
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
+
+from ona_pats import AsyncClient, Client, ConfigurationError, InvalidResponseError, NotFoundError
 from ona_pats._auth import BearerToken, check_base_url, is_loopback, redirect_base
 from ona_pats.types import PersonalAccessToken
 
@@ -204,3 +208,41 @@ def test_redirect_loop_stops(scripted_server: ScriptedServer, no_env: None) -> N
         pytest.raises(InvalidResponseError, match="too many redirects"),
     ):
         client.users.pats.get(personal_access_token_id=USER_ID)
+
+
+def test_repr_works_while_construction_is_failing() -> None:
+    """Tracebacks that show locals ask for ``repr(self)`` of a half-built client."""
+    assert repr(Client.__new__(Client)) == "Client(base_url=None, protocol=None)"
+
+
+def _traceback_locals(exc: BaseException) -> list[str]:
+    """``repr()`` of the locals of each ona_pats frame an exception (and its causes) passed.
+
+    connectrpc's own frames hold the request headers, as any HTTP stack must.
+    """
+    shown: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None:
+        tb = seen.__traceback__
+        while tb is not None:
+            if f"{os.sep}ona_pats{os.sep}" in tb.tb_frame.f_code.co_filename:
+                shown += [f"{name}={value!r}" for name, value in tb.tb_frame.f_locals.items()]
+            tb = tb.tb_next
+        seen = seen.__cause__ or seen.__context__
+    return shown
+
+
+def test_token_is_in_no_local_variable_of_an_error_traceback(
+    scripted_server: ScriptedServer, no_env: None
+) -> None:
+    """Tools that print tracebacks with locals (pytest --showlocals, rich) never show it."""
+    scripted_server.expect("GetPersonalAccessToken", ConnectError(Code.NOT_FOUND, "no such token"))
+    pat_id = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
+    with (
+        Client(token=TOKEN, base_url=scripted_server.url) as client,
+        pytest.raises(NotFoundError) as caught,
+    ):
+        client.users.pats.get(personal_access_token_id=pat_id)
+    shown = _traceback_locals(caught.value)
+    assert any("BearerToken(<redacted>)" in line for line in shown)
+    assert not [line for line in shown if TOKEN in line]

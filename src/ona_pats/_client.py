@@ -152,7 +152,10 @@ class _BaseClient:
         return self._policy.max_retries
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r}, protocol={self._protocol!r})"
+        # getattr: a repr may be asked for while __init__ is failing (tracebacks' locals).
+        base_url = getattr(self, "_base_url", None)
+        protocol = getattr(self, "_protocol", None)
+        return f"{type(self).__name__}(base_url={base_url!r}, protocol={protocol!r})"
 
     def _start(
         self, op: _transport.Operation, timeout: float | None, max_retries: int | None
@@ -265,9 +268,9 @@ class Client(_BaseClient):
         max_retries: int | None,
     ) -> tuple[Any, ResponseMetadata]:
         call = self._start(op, timeout, max_retries)
-        stub, use_get, secret = self._stub, self._use_get_for(op), self._token.secret
+        stub, use_get, redact = self._stub, self._use_get_for(op), self._token.redact
         while True:
-            mapped = map_connect_errors(secret)
+            mapped = map_connect_errors(redact)
             try:
                 with mapped:
                     message = stub.execute_unary(
@@ -404,9 +407,9 @@ class AsyncClient(_BaseClient):
         max_retries: int | None,
     ) -> tuple[Any, ResponseMetadata]:
         call = self._start(op, timeout, max_retries)
-        stub, use_get, secret = self._stub, self._use_get_for(op), self._token.secret
+        stub, use_get, redact = self._stub, self._use_get_for(op), self._token.redact
         while True:
-            mapped = map_connect_errors(secret)
+            mapped = map_connect_errors(redact)
             try:
                 with mapped:
                     message = await stub.execute_unary(

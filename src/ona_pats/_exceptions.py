@@ -21,7 +21,7 @@ place: :func:`map_connect_errors`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from types import TracebackType
 from typing import ClassVar
@@ -311,10 +311,6 @@ def _is_connect_error_body(headers: Mapping[str, str]) -> bool:
     return content_type.partition(";")[0].strip().lower() == "application/json"
 
 
-# Shorter "secrets" are test placeholders; replacing them would garble every message.
-_MIN_REDACTED = 6
-
-
 def _scrub(exc: ConnectError, message: str) -> None:
     # The connectrpc error stays chained as __cause__; a server that echoed the token must
     # not get it shown there either.
@@ -322,8 +318,15 @@ def _scrub(exc: ConnectError, message: str) -> None:
     exc._message = message  # connectrpc keeps the message in this attribute
 
 
+def _unchanged(text: str) -> str:
+    return text
+
+
 def translate(
-    exc: ConnectError, http_status: int | None, headers: Mapping[str, str], secret: str = ""
+    exc: ConnectError,
+    http_status: int | None,
+    headers: Mapping[str, str],
+    redact: Callable[[str], str] = _unchanged,
 ) -> APIError:
     """Turn a connectrpc error into the ``APIError`` subclass of its code.
 
@@ -331,7 +334,8 @@ def translate(
         exc: what connectrpc raised.
         http_status: the status of the response, ``None`` when none arrived.
         headers: the response headers.
-        secret: a string to redact from the message (the token).
+        redact: removes the token from a text (``BearerToken.redact``); the token itself is
+            never held here, so no traceback's locals can show it.
 
     Returns:
         The typed error; an ``InvalidResponseError`` when the response was not Connect's.
@@ -339,8 +343,9 @@ def translate(
     # A hostile error body may carry any JSON as its message (null, a number, a list).
     raw = exc.message
     message = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
-    if len(secret) >= _MIN_REDACTED and secret in message:
-        message = message.replace(secret, "<redacted>")
+    redacted = redact(message)
+    if redacted != message:
+        message = redacted
         _scrub(exc, message)
     cause = exc.__cause__
     if isinstance(cause, ResponseTooLarge):
@@ -382,11 +387,11 @@ class map_connect_errors:
         APIError: the subclass of the Connect code, ``from`` the connectrpc error.
     """
 
-    __slots__ = ("metadata", "secret")
+    __slots__ = ("metadata", "redact")
 
-    def __init__(self, secret: str = "") -> None:
+    def __init__(self, redact: Callable[[str], str] = _unchanged) -> None:
         self.metadata = ResponseMetadata()
-        self.secret = secret
+        self.redact = redact
 
     def __enter__(self) -> map_connect_errors:
         self.metadata.__enter__()
@@ -401,4 +406,4 @@ class map_connect_errors:
         meta = self.metadata
         meta.__exit__(exc_type, exc, tb)
         if isinstance(exc, ConnectError):
-            raise translate(exc, meta.http_status, meta.headers, self.secret) from exc
+            raise translate(exc, meta.http_status, meta.headers, self.redact) from exc
