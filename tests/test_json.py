@@ -33,8 +33,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ona_pats import JSONMappingError, ProtoJSONCodec, from_dict, from_json, to_dict, to_json
-from ona_pats._json import _Writer
-from ona_pats._timestamps import TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS
+from ona_pats._json import _FAST_READERS, _READERS, _Slow, _Writer
+from ona_pats._timestamps import TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS, MappingProblem
 from ona_pats.rpc import UserServiceClientSync, UserServiceWSGIApplication
 from ona_pats.types import (
     GetPersonalAccessTokenRequest,
@@ -722,3 +722,57 @@ def test_plans_are_built_once_across_threads() -> None:
     for thread in threads:
         thread.join()
     assert results == [{"child": {"child": {"i32": 1}}}] * 8
+
+
+# -- the fast read plan never decides differently from the precise one (issue 7) ----------
+
+_PAT_KEYS: tuple[str, ...] = ("id", "userId", "user_id", "description", "creator", "createdAt")
+_PAT_KEYS += ("created_at", "expiresAt", "lastUsed", "readOnly", "read_only", "principal", "bogus")
+_ODD_VALUES: st.SearchStrategy[Any] = st.sampled_from(
+    [
+        *(None, "", "p1", "M\u00fcller", "\ud800", 0, 2, 1.5, True, [], {}, "PRINCIPAL_USER", "X"),
+        *("2017-01-15T01:30:15Z", "2017-01-15T01:30:15.123456789Z", "2017-01-15t01:30:15z"),
+        *("2017-01-15T01:30:15.Z", "2017-01-15T01:30:60Z", "0000-01-01T00:00:00Z"),
+        *("2017-01-15T01:30:15.\uff11Z", "2017-01-15T01:30:15+01:00"),
+    ]
+)
+_PAT_DOCUMENTS = st.recursive(
+    _ODD_VALUES, lambda inner: st.dictionaries(st.sampled_from(_PAT_KEYS), inner), max_leaves=12
+)
+
+
+def _outcome(read: Callable[[Any], Any], document: Any) -> Any:
+    try:
+        return PersonalAccessToken(**read(document))
+    except (_Slow, MappingProblem, TypeError):  # TypeError: a non-object for the whole message
+        return "not decided"
+
+
+@settings(max_examples=400, deadline=None)
+@given(document=_PAT_DOCUMENTS, ignore=st.booleans())
+def test_fast_plan_agrees_with_the_precise_plan(document: Any, ignore: bool) -> None:
+    """Whatever the fast plan accepts, the precise plan accepts and reads the same way."""
+    desc = PersonalAccessToken.DESCRIPTOR
+    fast = _outcome(_FAST_READERS[ignore].message(desc), document)
+    if fast != "not decided":
+        assert fast == _outcome(_READERS[ignore].message(desc), document)
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        pytest.param('{"userId": null, "user_id": "u1"}', None, id="null-then-proto-name"),
+        pytest.param('{"userId": "u1", "user_id": "u2"}', "user_id", id="both-names"),
+        pytest.param('{"description": "M\u00fcller", "bogus": null}', "bogus", id="unknown-null"),
+        pytest.param('{"creator": {"principal": 2}}', None, id="enum-number"),
+        pytest.param('{"createdAt": "2017-01-15T01:30:15.Z"}', "createdAt", id="bad-timestamp"),
+    ],
+)
+def test_documents_the_fast_plan_hands_to_the_precise_one(text: str, path: str | None) -> None:
+    if path is None:
+        expected = json_format.Parse(text, PersonalAccessToken())
+        assert from_json(text, PersonalAccessToken) == expected
+        return
+    with pytest.raises(JSONMappingError) as info:
+        from_json(text, PersonalAccessToken)
+    assert info.value.path == path

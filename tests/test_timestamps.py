@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -103,6 +104,15 @@ REJECTED = [
 @pytest.mark.parametrize(("text", "expected"), ACCEPTED)
 def test_rfc3339_accepts(text: str, expected: tuple[int, int]) -> None:
     assert parse_timestamp(text) == expected
+
+
+@pytest.mark.parametrize("text", REJECTED)
+def test_rejected_even_when_its_date_was_seen_before(text: str) -> None:
+    """The fast path (dates seen before, canonical shape) rejects exactly what the rest does."""
+    with contextlib.suppress(MappingProblem):  # put the date in the cache, if it is one
+        parse_timestamp(f"{text[:10]}T00:00:00Z")
+    with pytest.raises(MappingProblem):
+        parse_timestamp(text)
 
 
 @pytest.mark.parametrize("text", REJECTED)

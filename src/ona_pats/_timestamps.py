@@ -36,10 +36,14 @@ _DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 # Speed: a listing's timestamps share few dates, so dates are converted once (bounded caches,
 # cleared when full), and the time of day is assembled from precomputed pieces.
 _CACHE_SIZE = 4_096
-_DAYS_CACHE: dict[str, int] = {}
+_DAY_SECONDS: dict[str, int] = {}  # "YYYY-MM-DD" (valid, year >= 1) -> seconds at its midnight
 _DATE_PREFIX_CACHE: dict[int, str] = {}
 _HH_MM = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
 _SS = tuple(f"{s:02d}" for s in range(60))
+# Reading: every valid "HH:MM" and "SS", so a lookup both converts and range-checks.
+_MINUTE_SECONDS = {f"{h:02d}:{m:02d}": h * 3_600 + m * 60 for h in range(24) for m in range(60)}
+_SECONDS = {f"{s:02d}": s for s in range(60)}
+_NANOS_SCALE = (0, *(10 ** (9 - digits) for digits in range(1, 10)))  # by fraction length
 
 # RFC 3339 section 5.6 date-time. [0-9], not \d: \d matches non-ASCII digits such as U+0660.
 _RFC3339 = re.compile(
@@ -87,18 +91,20 @@ def _fraction_to_nanos(fraction: str | None, text: str) -> int:
     return int(fraction.ljust(9, "0"))
 
 
-def _days_of_date(text: str, year: str, month: str, day: str) -> int:
-    """Days since the epoch of a YYYY-MM-DD date, validated, from a small bounded cache."""
-    days = _DAYS_CACHE.get(year + month + day)
-    if days is None:
+def _day_seconds(text: str, year: str, month: str, day: str) -> int:
+    """Seconds since the epoch at the midnight of a YYYY-MM-DD date, validated, cached."""
+    ymd = f"{year}-{month}-{day}"
+    seconds = _DAY_SECONDS.get(ymd)
+    if seconds is None:
         y, mo, d = int(year), int(month), int(day)
         if not (1 <= mo <= 12 and 1 <= d <= _month_length(y, mo)):
             raise MappingProblem("no such date", text)
-        days = _days_from_civil(y, mo, d)
-        if len(_DAYS_CACHE) >= _CACHE_SIZE:
-            _DAYS_CACHE.clear()
-        _DAYS_CACHE[year + month + day] = days
-    return days
+        seconds = _days_from_civil(y, mo, d) * 86_400
+        if y >= 1:  # the fast path trusts cached dates to be in range; year 0 never is
+            if len(_DAY_SECONDS) >= _CACHE_SIZE:
+                _DAY_SECONDS.clear()
+            _DAY_SECONDS[ymd] = seconds
+    return seconds
 
 
 def parse_timestamp(text: str) -> tuple[int, int]:
@@ -107,6 +113,25 @@ def parse_timestamp(text: str) -> tuple[int, int]:
     Raises:
         MappingProblem: ``text`` is not an RFC 3339 date-time in the Timestamp range.
     """
+    # Fast path: the shape protobuf runtimes write (UTC, "Z", 0 to 9 fraction digits), on a
+    # date seen before. The tables hold only valid dates, hours, minutes and seconds, so each
+    # lookup converts and validates its slice at once; anything else takes the precise path.
+    size = len(text)
+    if (size == 20 or 22 <= size <= 30) and text[10] == "T" and text[16] == ":" and text[-1] == "Z":
+        day = _DAY_SECONDS.get(text[:10])
+        minute = _MINUTE_SECONDS.get(text[11:16])
+        second = _SECONDS.get(text[17:19])
+        if day is not None and minute is not None and second is not None:
+            if size == 20:
+                return day + minute + second, 0
+            fraction = text[20:-1]
+            if text[19] == "." and fraction.isascii() and fraction.isdigit():
+                return day + minute + second, int(fraction) * _NANOS_SCALE[size - 21]
+    return _parse_any(text)
+
+
+def _parse_any(text: str) -> tuple[int, int]:
+    """Every RFC 3339 form, each rule checked in turn, with a precise message."""
     match = _RFC3339.fullmatch(text)
     if match is None:
         raise MappingProblem("not an RFC 3339 date-time (YYYY-MM-DDTHH:MM:SS[.f]Z|+HH:MM)", text)
@@ -116,7 +141,7 @@ def parse_timestamp(text: str) -> tuple[int, int]:
         raise MappingProblem("hour must be 00..23 and minute 00..59", text)
     if sec > 59:
         raise MappingProblem("second must be 00..59 (Timestamps smear leap seconds)", text)
-    seconds = _days_of_date(text, year, month, day) * 86_400 + h * 3_600 + mi * 60 + sec
+    seconds = _day_seconds(text, year, month, day) + h * 3_600 + mi * 60 + sec
     nanos = 0 if fraction is None else _fraction_to_nanos(fraction, text)
     if sign is not None:
         oh, om = int(off_h), int(off_m)
