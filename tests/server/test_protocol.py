@@ -6,8 +6,12 @@ import base64
 import gzip
 import json
 import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
+import anyio
 import httpx
 import pytest
 from connectrpc.code import Code
@@ -15,7 +19,7 @@ from connectrpc.compression.gzip import GzipCompression
 from connectrpc.errors import ConnectError
 
 from ona_pats.rpc import UserServiceClientSync
-from ona_pats.server import IssuedToken, Server, seed_tokens
+from ona_pats.server import IssuedToken, Server, Store, create_app, seed_tokens
 from ona_pats.types import (
     CreatePersonalAccessTokenRequest,
     DeletePersonalAccessTokenRequest,
@@ -242,3 +246,75 @@ def test_every_response_carries_a_request_id(http: httpx.Client, alice: IssuedTo
     assert (ok.status_code, denied.status_code, unsupported.status_code) == (200, 401, 415)
     assert len(ids) == 3
     assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids)
+
+
+async def _call_asgi(
+    app: Callable[..., Awaitable[None]], token: str, extensions: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """One gRPC ListPersonalAccessTokens call straight into ``app``: what it sent back."""
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "2",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"{BASE}/ListPersonalAccessTokens",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"application/grpc"),
+            (b"te", b"trailers"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "extensions": extensions,
+    }
+    request = [{"type": "http.request", "body": b"\x00\x00\x00\x00\x00", "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if request:
+            return request.pop()
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    await app(scope, receive, send)
+    return sent
+
+
+@pytest.mark.anyio
+async def test_grpc_is_served_where_the_asgi_server_sends_trailers(tmp_path: Path) -> None:
+    store = Store(tmp_path / "grpc.sqlite3")
+    try:
+        admin = store.bootstrap_admin()
+        assert admin is not None
+        sent = await _call_asgi(create_app(store), admin.token, {"http.response.trailers": {}})
+    finally:
+        store.close()
+    start, trailers = sent[0], sent[-1]
+    assert (start["status"], start["trailers"]) == (200, True)
+    assert trailers["type"] == "http.response.trailers"
+    assert (b"grpc-status", b"0") in trailers["headers"]
+
+
+@pytest.mark.anyio
+async def test_grpc_without_asgi_trailers_is_unimplemented_not_an_exception(
+    tmp_path: Path,
+) -> None:
+    """connectrpc raises on gRPC when the ASGI server cannot send trailers (uvicorn's HTTP/1.1);
+    the app answers a gRPC trailers-only ``unimplemented`` instead."""
+    store = Store(tmp_path / "grpc.sqlite3")
+    try:
+        admin = store.bootstrap_admin()
+        assert admin is not None
+        sent = await _call_asgi(create_app(store), admin.token, {})
+    finally:
+        store.close()
+    start, end = sent
+    headers = dict(start["headers"])
+    assert (start["status"], headers[b"grpc-status"]) == (200, b"12")
+    assert headers[b"content-type"] == b"application/grpc"
+    assert b"x-request-id" in headers
+    assert end == {"type": "http.response.body", "body": b"", "more_body": False}

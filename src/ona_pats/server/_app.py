@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from connectrpc.codec import Codec
 from connectrpc.compat import google_protobuf_binary_codec
@@ -21,6 +21,16 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 REQUEST_ID_HEADER = b"x-request-id"
+# gRPC content types as connectrpc tells them apart; gRPC-Web ("application/grpc-web...") carries
+# its trailers in the body and needs nothing from the server:
+# https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md#requests
+_GRPC_CONTENT_TYPE = b"application/grpc"
+_GRPC_CONTENT_TYPE_PREFIX = b"application/grpc+"
+_TRAILERS_EXTENSION = "http.response.trailers"
+_GRPC_UNIMPLEMENTED = b"12"  # https://grpc.github.io/grpc/core/md_doc_statuscodes.html
+_NO_TRAILERS_MESSAGE = (
+    "gRPC needs HTTP response trailers, which this server does not send; use Connect or gRPC-Web"
+)
 
 
 def json_codec() -> Codec[Any, Any]:
@@ -35,9 +45,12 @@ def json_codec() -> Codec[Any, Any]:
 def create_app(store: Store) -> ASGIApp:
     """Build the ASGI application serving ``gitpod.v1.UserService`` from ``store``.
 
-    It speaks Connect (and gRPC / gRPC-Web over HTTP/2 servers) with the binary and JSON
-    codecs, gzip, and Connect GET for the side-effect-free methods. Mount it in any ASGI
-    server; :class:`ona_pats.server.Server` runs it under uvicorn.
+    It speaks Connect and gRPC-Web with the binary and JSON codecs, gzip, and Connect GET for
+    the side-effect-free methods. gRPC proper needs response trailers: it is served only
+    where the ASGI server offers the ``http.response.trailers`` extension (an HTTP/2
+    server such as Hypercorn); elsewhere, as under the uvicorn HTTP/1.1 server that
+    :class:`ona_pats.server.Server` runs, a gRPC request gets a trailers-only
+    ``unimplemented`` answer. Mount it in any ASGI server.
 
     Args:
         store: the token store the service reads and writes.
@@ -55,7 +68,9 @@ def _middleware(app: Any) -> ASGIApp:
     """Wrap the Connect app: the URL query parameters and a request id.
 
     Handlers read the query parameters through ``QUERY_PARAMS``; every response, errors
-    included, carries an ``x-request-id`` for the client's ``APIError.request_id``.
+    included, carries an ``x-request-id`` for the client's ``APIError.request_id``. gRPC
+    requests the server cannot answer (no response trailers) are refused here, as connectrpc
+    would raise on them.
     """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,8 +88,34 @@ def _middleware(app: Any) -> ASGIApp:
             await send(message)
 
         try:
-            await app(scope, receive, send_with_id)
+            if _grpc_without_trailers(scope):
+                await _refuse_grpc(send_with_id)
+            else:
+                await app(scope, receive, send_with_id)
         finally:
             QUERY_PARAMS.reset(reset)
 
     return middleware
+
+
+def _grpc_without_trailers(scope: Scope) -> bool:
+    """Whether this is a gRPC request on an ASGI server that cannot send response trailers."""
+    if _TRAILERS_EXTENSION in (scope.get("extensions") or {}):
+        return False
+    content_type = next((v for k, v in scope["headers"] if k.lower() == b"content-type"), b"")
+    return content_type == _GRPC_CONTENT_TYPE or content_type.startswith(_GRPC_CONTENT_TYPE_PREFIX)
+
+
+async def _refuse_grpc(send: Send) -> None:
+    """Answer ``unimplemented`` as a gRPC trailers-only response: HTTP 200, status in headers.
+
+    A gRPC client reads this as a clean status; an HTTP 415 would reach it as ``unknown``.
+    https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md#responses
+    """
+    headers = [
+        (b"content-type", _GRPC_CONTENT_TYPE),
+        (b"grpc-status", _GRPC_UNIMPLEMENTED),
+        (b"grpc-message", quote(_NO_TRAILERS_MESSAGE).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

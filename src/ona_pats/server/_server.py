@@ -29,6 +29,11 @@ DEFAULT_PORT = 8484
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 10.0
 _GRACEFUL_S = 5
+# Idle keep-alive connections stay open longer than clients pool theirs (as long as nginx's
+# keepalive_timeout; uvicorn's default is far shorter), so that the client, not the server,
+# closes an idle connection: a request sent just as the server closes one is reset, and a
+# Create or Delete failing that way cannot be retried.
+_KEEP_ALIVE_S = 75
 _DB_NAME = "ona-pats.sqlite3"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -159,6 +164,7 @@ class Server:
             ws="none",
             access_log=False,
             timeout_graceful_shutdown=_GRACEFUL_S,
+            timeout_keep_alive=_KEEP_ALIVE_S,
         )
         if not self._log_level:
             # access_log=False silences uvicorn.access for the whole process; with the
