@@ -878,9 +878,9 @@ def _reject_constant(name: str) -> Any:
 def _loads(text: str | bytes | bytearray | memoryview) -> Any:
     if not isinstance(text, str):
         try:
-            text = bytes(text).decode("utf-8")
+            text = str(text, "utf-8")  # any buffer, decoded in place: no bytes() copy
         except UnicodeDecodeError as exc:
-            bad = exc.object[exc.start : exc.end]
+            bad = bytes(exc.object[exc.start : exc.end])
             raise JSONMappingError("", f"not valid UTF-8 at byte {exc.start}", bad) from exc
     try:
         return json.loads(

@@ -156,13 +156,14 @@ def _parse_any(text: str) -> tuple[int, int]:
 
 def _fraction(nanos: int) -> str:
     """The fractional part for non-negative ``nanos``: "", ".123", ".123456" or ".123456789"."""
+    # str() of the value plus a leading 1 zero-pads faster than a format spec.
     if nanos == 0:
         return ""
     if nanos % 1_000_000 == 0:
-        return f".{nanos // 1_000_000:03d}"
+        return f".{str(nanos // 1_000_000 + 1_000)[1:]}"
     if nanos % 1_000 == 0:
-        return f".{nanos // 1_000:06d}"
-    return f".{nanos:09d}"
+        return f".{str(nanos // 1_000 + 1_000_000)[1:]}"
+    return f".{str(nanos + _NANOS_PER_SECOND)[1:]}"
 
 
 def format_timestamp(seconds: int, nanos: int) -> str:
@@ -176,15 +177,21 @@ def format_timestamp(seconds: int, nanos: int) -> str:
     if not 0 <= nanos < _NANOS_PER_SECOND:
         raise MappingProblem("Timestamp nanos must be 0..999999999", nanos)
     days, second_of_day = divmod(seconds, 86_400)
-    prefix = _DATE_PREFIX_CACHE.get(days)
-    if prefix is None:
-        # date covers exactly years 1..9999; isoformat() zero-pads the year to 4 digits.
-        prefix = f"{(_EPOCH_DATE + timedelta(days=days)).isoformat()}T"
-        if len(_DATE_PREFIX_CACHE) >= _CACHE_SIZE:
-            _DATE_PREFIX_CACHE.clear()
-        _DATE_PREFIX_CACHE[days] = prefix
+    prefix = _DATE_PREFIX_CACHE.get(days) or _date_prefix(days)
     minute, second = divmod(second_of_day, 60)
+    if nanos == 0:
+        return f"{prefix}{_HH_MM[minute]}{_SS[second]}Z"
     return f"{prefix}{_HH_MM[minute]}{_SS[second]}{_fraction(nanos)}Z"
+
+
+def _date_prefix(days: int) -> str:
+    """``"YYYY-MM-DDT"`` of a day since the epoch, cached."""
+    # date covers exactly years 1..9999; isoformat() zero-pads the year to 4 digits.
+    prefix = f"{(_EPOCH_DATE + timedelta(days=days)).isoformat()}T"
+    if len(_DATE_PREFIX_CACHE) >= _CACHE_SIZE:
+        _DATE_PREFIX_CACHE.clear()
+    _DATE_PREFIX_CACHE[days] = prefix
+    return prefix
 
 
 def parse_duration(text: str) -> tuple[int, int]:
