@@ -209,6 +209,17 @@ def test_sync_timeout_is_sent_as_connect_timeout_ms(
     assert second.headers["connect-timeout-ms"] == "2500"
 
 
+@pytest.mark.anyio
+async def test_async_timeout_is_sent_as_connect_timeout_ms(
+    async_client: AsyncClient, scripted_server: ScriptedServer
+) -> None:
+    await async_client.users.pats.create(user_id=USER_ID)
+    await async_client.users.pats.create(user_id=USER_ID, timeout=2.5)
+    first, second = scripted_server.requests
+    assert first.headers["connect-timeout-ms"] == "60000"
+    assert second.headers["connect-timeout-ms"] == "2500"
+
+
 def test_sync_later_attempts_get_what_is_left_of_the_budget(
     scripted_server: ScriptedServer, no_env: None
 ) -> None:

@@ -210,6 +210,12 @@ def test_transport_options_http_loads_no_ca_store(monkeypatch: pytest.MonkeyPatc
     assert options["follow_redirects"] is False
 
 
+def test_transport_opens_no_more_connections_than_it_keeps_idle() -> None:
+    """A thread pool sharing a client reuses connections instead of churning through new ones."""
+    options = _transport_options("https://api.test")
+    assert options["max_connections_per_address"] == options["pool_max_idle_per_host"]
+
+
 def test_transport_options_https_system_store_or_ssl_cert_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,11 @@ from connectrpc.interceptor import Interceptor, InterceptorSync
 from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
 from google.protobuf import descriptor_pb2
 
-from ._config import DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_POOL_IDLE_TIMEOUT
+from ._config import (
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_MAX_IDLE_CONNECTIONS,
+    DEFAULT_POOL_IDLE_TIMEOUT,
+)
 from ._exceptions import ConfigurationError, ResponseTooLarge
 from ._schema import user_connect, user_pb2
 from ._types import WireProtocol
@@ -114,6 +118,7 @@ def _transport_options(base_url: str) -> dict[str, Any]:
     options: dict[str, Any] = {
         "follow_redirects": False,
         "pool_max_idle_per_host": DEFAULT_MAX_IDLE_CONNECTIONS,
+        "max_connections_per_address": DEFAULT_MAX_CONNECTIONS,
         "pool_idle_timeout": DEFAULT_POOL_IDLE_TIMEOUT,
         "enable_otel": _otel_configured(),
     }
@@ -152,8 +157,9 @@ def _declared_length(headers: pyqwest.Headers) -> int | None:
 class LimitedSyncTransport:
     """A pyqwest ``SyncTransport`` that stops reading a response body past ``limit`` bytes.
 
-    A body that declares a small enough ``Content-Length`` passes through untouched; a bigger
-    one fails before it is read; a chunked or decompressed one is read up to the limit.
+    A body that declares a small enough ``Content-Length`` passes through untouched (pyqwest
+    reads it natively); a bigger one fails before it is read; a chunked or decompressed one is
+    read here, chunk by chunk up to the limit, into one ``bytes`` that pyqwest takes as is.
 
     Args:
         inner: the transport that sends.
@@ -179,22 +185,26 @@ class LimitedSyncTransport:
         if length is not None:
             response.close()
             raise ResponseTooLarge(self._limit, response.status)
+        # Read here rather than through a generator: pyqwest takes a bytes body without
+        # iterating or copying it again (a Python iterator costs a copy and a frame per chunk).
         return pyqwest.SyncResponse(
             status=response.status,
             headers=response.headers,
-            content=self._bounded(response),
+            content=self._read(response),
         )
 
-    def _bounded(self, response: pyqwest.SyncResponse) -> Iterator[bytes]:
+    def _read(self, response: pyqwest.SyncResponse) -> bytes:
+        chunks: list[bytes | memoryview | bytearray] = []
         read = 0
         try:
             for chunk in response.content:
                 read += len(chunk)
                 if read > self._limit:
                     raise ResponseTooLarge(self._limit, response.status)
-                yield bytes(chunk)
+                chunks.append(chunk)
         finally:
             response.close()
+        return b"".join(chunks)
 
 
 def sync_stub(
