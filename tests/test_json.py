@@ -33,7 +33,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ona_pats import JSONMappingError, ProtoJSONCodec, from_dict, from_json, to_dict, to_json
-from ona_pats._json import _FAST_READERS, _READERS, _Slow, _Writer
+from ona_pats._json import _FAST_READERS, _READERS
+from ona_pats._json_fast import _Slow
+from ona_pats._json_write import _Writer
 from ona_pats._timestamps import TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS, MappingProblem
 from ona_pats.rpc import UserServiceClientSync, UserServiceWSGIApplication
 from ona_pats.types import (
