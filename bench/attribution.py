@@ -25,7 +25,7 @@ from connectrpc.request import Headers, RequestContext
 
 from ona_pats import AsyncClient, Client, rpc
 from ona_pats._schema import user_pb2
-from ona_pats._transport import GET
+from ona_pats._stubs import GET
 
 from .profile import _start_floor
 

@@ -227,7 +227,7 @@ async def test_async_read_limit(scripted_server: ScriptedServer, no_env: None) -
     async with AsyncClient(
         token=TOKEN, base_url=scripted_server.url, read_max_bytes=4096
     ) as client:
-        with pytest.raises(InvalidResponseError, match="larger than configured max 4096"):
+        with pytest.raises(InvalidResponseError, match="exceeds the read limit of 4096"):
             await client.users.pats.get(personal_access_token_id=USER_ID)
 
 

@@ -29,7 +29,7 @@ from ona_pats._retries import (
     parse_retry_after,
     retry_delay,
 )
-from ona_pats._transport import CREATE, DELETE, GET, LIST
+from ona_pats._stubs import CREATE, DELETE, GET, LIST
 
 from .conftest import TOKEN, USER_ID, AsyncSleeps, RawHTTP, ScriptedServer, Sleeps
 

@@ -1,4 +1,4 @@
-"""Point 2, the default transport: codecs, per-method objects from the descriptors, TLS with
+"""The default transport: codecs, per-method objects from the descriptors, TLS with
 ``SSL_CERT_FILE``, proxies from the environment (through a loopback proxy), lifecycle."""
 
 from __future__ import annotations
@@ -17,16 +17,8 @@ from connectrpc.compat import google_protobuf_binary_codec
 from connectrpc.request import RequestContext
 
 from ona_pats import Client, ConfigurationError, UnavailableError
-from ona_pats._transport import (
-    CREATE,
-    DELETE,
-    GET,
-    LIST,
-    _otel_configured,
-    _transport_options,
-    codec_for,
-    json_codec,
-)
+from ona_pats._stubs import CREATE, DELETE, GET, LIST, codec_for
+from ona_pats._transport import _otel_configured, transport_options
 from ona_pats.rpc import UserServiceClientSync
 
 from .conftest import TOKEN, USER_ID, ScriptedServer
@@ -37,7 +29,7 @@ def test_codecs() -> None:
     assert codec_for("json").name() == "json"
     from ona_pats import _json
 
-    assert isinstance(json_codec(), _json.ProtoJSONCodec)
+    assert isinstance(codec_for("json"), _json.ProtoJSONCodec)
 
 
 class _Capture:
@@ -205,14 +197,14 @@ def test_close_is_idempotent(scripted_server: ScriptedServer) -> None:
 
 def test_transport_options_http_loads_no_ca_store(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", "/nonexistent")
-    options = _transport_options("http://127.0.0.1:1")
+    options = transport_options("http://127.0.0.1:1")
     assert not {"tls_ca_cert", "tls_include_system_certs"} & options.keys()
     assert options["follow_redirects"] is False
 
 
 def test_transport_opens_no_more_connections_than_it_keeps_idle() -> None:
     """A thread pool sharing a client reuses connections instead of churning through new ones."""
-    options = _transport_options("https://api.test")
+    options = transport_options("https://api.test")
     assert options["max_connections_per_address"] == options["pool_max_idle_per_host"]
 
 
@@ -220,11 +212,11 @@ def test_transport_options_https_system_store_or_ssl_cert_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    assert _transport_options("https://api.test")["tls_include_system_certs"] is True
+    assert transport_options("https://api.test")["tls_include_system_certs"] is True
     ca = tmp_path / "ca.pem"
     ca.write_bytes(b"PEM")
     monkeypatch.setenv("SSL_CERT_FILE", str(ca))
-    options = _transport_options("https://api.test")
+    options = transport_options("https://api.test")
     assert options["tls_ca_cert"] == b"PEM"
     assert "tls_include_system_certs" not in options
 

@@ -1,20 +1,19 @@
 """Bearer auth: the header, redaction, and where the token may be sent.
 
 The token goes over TLS, or over plain HTTP only to a loopback host (a local server or a
-test) unless the caller opts in. Redirects are followed by the client only within the same
-origin (scheme, host and port), so the token never reaches another host.
+test) unless the caller opts in. Redirects are followed by the transport only within the same
+origin (``_transport``), so the token never reaches another host.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from ._exceptions import ConfigurationError
+from ._transport import URLReader, canonical_url, origin_of
 
 _MIN_REDACTED = 6
-_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class BearerToken:
@@ -23,6 +22,14 @@ class BearerToken:
     __slots__ = ("_secret",)
 
     def __init__(self, secret: str) -> None:
+        for position, char in enumerate(secret):
+            if not "!" <= char <= "~":
+                # Never echo the token, nor the character (it may be most of a short token).
+                raise ConfigurationError(
+                    f"the API token has a character that cannot be sent in an HTTP header "
+                    f"(whitespace, a control or a non-ASCII character) at position {position}; "
+                    "check where the token comes from"
+                )
         self._secret = secret
 
     @property
@@ -48,9 +55,13 @@ class BearerToken:
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` (a name or an IP literal) is this machine."""
+    """Whether ``host`` is this machine whatever DNS says: ``localhost`` or a loopback literal.
+
+    Other names (``localhost.localdomain``, ``*.localhost``) are resolved through the system's
+    resolver, which may answer with a remote address, so they are not trusted.
+    """
     host = host.strip("[]").lower()
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -58,46 +69,40 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_base_url(base_url: str, *, allow_insecure_http: bool) -> None:
-    """Refuse a base URL the token must not be sent to.
+def check_base_url(
+    base_url: str, *, allow_insecure_http: bool, reader: URLReader | None = None
+) -> str:
+    """Refuse a base URL the token must not be sent to; return it as the transport reads it.
 
-    Raises:
-        ConfigurationError: not http(s), no host, or plain ``http://`` to a host that is not
-            loopback without ``allow_insecure_http=True``.
-    """
-    parts = urlsplit(base_url)
-    if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
-        raise ConfigurationError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
-    if parts.scheme == "http" and not allow_insecure_http and not is_loopback(parts.hostname):
-        raise ConfigurationError(
-            f"refusing to send the API token over plain http to {parts.hostname}: use https, "
-            "or pass allow_insecure_http=True if the network is trusted"
-        )
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    """The (scheme, host, port) of a URL, with the scheme's default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme, 0)
-
-
-def redirect_base(base_url: str, method_path: str, location: str) -> str | None:
-    """Where to resend a call that was answered with a 307/308 redirect to ``location``.
+    The origin is decided on the URL as the transport serializes it (``canonical_url``), and
+    that serialization is what the client then sends to, so the host checked is the host
+    connected to.
 
     Args:
-        base_url: the base URL the call was sent to.
-        method_path: the path the stub appends, ``/gitpod.v1.UserService/GetPersonalAccessToken``.
-        location: the ``Location`` header, absolute or relative.
+        base_url: the configured base URL.
+        allow_insecure_http: allow plain ``http://`` to a host that is not loopback.
+        reader: a second transport flavour that must read the same origin (httpx), if any.
 
     Returns:
-        The new base URL, or ``None`` when the target is another origin (the token must
-        not follow) or does not end with the method's path.
+        The canonical base URL, without a trailing slash.
+
+    Raises:
+        ConfigurationError: not an http(s) URL with a host; user info, a query or a fragment;
+            characters URL parsers read differently; a flavour that reads another origin; or
+            plain ``http://`` to a host that is not loopback without ``allow_insecure_http``.
     """
-    target = urljoin(f"{base_url}{method_path}", location)
-    if origin(target) != origin(base_url):
-        return None
-    path = urlsplit(target)._replace(query="", fragment="").geturl()
-    if not path.endswith(method_path):
-        return None
-    return path[: -len(method_path)]
+    try:
+        canonical = canonical_url(base_url)
+        origin = origin_of(canonical)
+        if reader is not None and reader.origin(canonical) != origin:
+            raise ValueError(f"httpx reads it as {reader.origin(canonical)}, not {origin}")
+        if urlsplit(canonical).query or "#" in canonical:
+            raise ValueError("it has a query or a fragment")
+    except ValueError as exc:
+        raise ConfigurationError(f"unusable base_url {base_url!r}: {exc}") from None
+    if origin.scheme == "http" and not allow_insecure_http and not is_loopback(origin.host):
+        raise ConfigurationError(
+            f"refusing to send the API token over plain http to {origin.host}: use https, "
+            "or pass allow_insecure_http=True if the network is trusted"
+        )
+    return canonical.rstrip("/")

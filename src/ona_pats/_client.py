@@ -1,7 +1,8 @@
 """``Client`` and ``AsyncClient``: options, lifecycle, ``.users``, and the call loop.
 
-Both clients share every decision (:class:`_Call`: deadline, retries, redirects) and differ
-only by ``await`` and which sleep they call.
+Both clients share every decision (:class:`_Call`: deadline, retries) and differ only by
+``await`` and which sleep they call. Redirects, body limits and connection failures are the
+transport's (``_transport``).
 """
 
 from __future__ import annotations
@@ -19,19 +20,18 @@ from connectrpc.errors import ConnectError
 from connectrpc.interceptor import Interceptor, InterceptorSync
 from connectrpc.method import IdempotencyLevel
 
-from . import _transport
-from ._auth import BearerToken, check_base_url, redirect_base
+from . import _stubs, _transport
+from ._auth import BearerToken, check_base_url
 from ._config import (
-    DEFAULT_MAX_REDIRECTS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_READ_MAX_BYTES,
     DEFAULT_TIMEOUT,
     resolve_base_url,
     resolve_token,
 )
-from ._exceptions import APIError, ConfigurationError, InvalidResponseError, map_connect_errors
+from ._exceptions import APIError, ConfigurationError, map_connect_errors
 from ._resources import AsyncUsers, Users
-from ._retries import Deadline, RetryPolicy, retry_delay
+from ._retries import Deadline, RetryPolicy, check_timeout, retry_delay
 from ._types import AsyncSleep, SyncSleep, WireProtocol
 from ._version import __version__
 
@@ -40,50 +40,19 @@ if TYPE_CHECKING:
 
     from ._schema import user_connect
 
-_REDIRECT_STATUSES = frozenset({307, 308})
 _NO_SIDE_EFFECTS = IdempotencyLevel.NO_SIDE_EFFECTS
 
 
 class _Call:
-    """The decisions of one call across its attempts: deadline, retries, redirects (sans-I/O)."""
+    """The decisions of one call across its attempts: deadline and retries (sans-I/O)."""
 
-    __slots__ = ("attempt", "base_url", "deadline", "op", "policy", "redirects")
+    __slots__ = ("attempt", "deadline", "op", "policy")
 
-    def __init__(
-        self, op: _transport.Operation, timeout: float | None, policy: RetryPolicy, base_url: str
-    ) -> None:
+    def __init__(self, op: _stubs.Operation, timeout: float | None, policy: RetryPolicy) -> None:
         self.op = op
         self.deadline = Deadline(timeout)
         self.policy = policy
-        self.base_url = base_url
         self.attempt = 0
-        self.redirects = 0
-
-    def redirect(self, exc: APIError) -> str | None:
-        """The base URL to resend to after a same-origin 307/308, else ``None``.
-
-        Raises:
-            InvalidResponseError: a redirect to another origin or too many redirects.
-        """
-        if exc.http_status not in _REDIRECT_STATUSES or "location" not in exc.headers:
-            return None
-        location = exc.headers["location"]
-        base = redirect_base(self.base_url, self.op.path, location)
-        if base is None:
-            raise InvalidResponseError(
-                f"HTTP {exc.http_status} redirect to {location!r} not followed: another origin "
-                "(the API token is only sent to the configured origin)",
-                code=exc.code,
-                http_status=exc.http_status,
-                headers=exc.headers,
-            ) from exc
-        self.redirects += 1
-        if self.redirects > DEFAULT_MAX_REDIRECTS:
-            raise InvalidResponseError(
-                "too many redirects", code=exc.code, http_status=exc.http_status
-            ) from exc
-        self.base_url = base
-        return base
 
     def delay(self, exc: APIError) -> float:
         """Seconds to sleep before the next attempt.
@@ -97,6 +66,12 @@ class _Call:
             raise exc
         self.attempt += 1
         return delay
+
+
+def _httpx_reader() -> _transport.URLReader:
+    from ._httpx import HTTPXReader
+
+    return HTTPXReader()
 
 
 class _BaseClient:
@@ -114,20 +89,22 @@ class _BaseClient:
         default_headers: Mapping[str, str] | None,
         allow_insecure_http: bool,
         read_max_bytes: int | None,
+        reader: _transport.URLReader | None,
     ) -> None:
         self._token = BearerToken(resolve_token(token))
-        self._base_url = resolve_base_url(base_url)
-        check_base_url(self._base_url, allow_insecure_http=allow_insecure_http)
+        self._base_url = check_base_url(
+            resolve_base_url(base_url), allow_insecure_http=allow_insecure_http, reader=reader
+        )
         if max_retries < 0:
             raise ConfigurationError(f"max_retries must be >= 0, got {max_retries}")
-        if timeout is not None and not timeout >= 0:
-            raise ConfigurationError(f"timeout must be >= 0 seconds or None, got {timeout}")
+        check_timeout(timeout)
         self._protocol: WireProtocol = protocol
-        self._codec = _transport.codec_for(protocol)
+        self._codec = _stubs.codec_for(protocol)
         self._timeout = timeout
         self._policy = RetryPolicy(max_retries=max_retries)
         self._use_get = use_get
         self._read_max_bytes = read_max_bytes
+        self._reader = reader
         # Built once; connectrpc copies them into each request.
         self._headers: dict[str, str] = {"user-agent": f"ona-pats/{__version__}"}
         self._headers.update({k.lower(): v for k, v in (default_headers or {}).items()})
@@ -159,15 +136,19 @@ class _BaseClient:
         protocol = getattr(self, "_protocol", None)
         return f"{type(self).__name__}(base_url={base_url!r}, protocol={protocol!r})"
 
-    def _start(
-        self, op: _transport.Operation, timeout: float | None, max_retries: int | None
-    ) -> _Call:
+    def _start(self, op: _stubs.Operation, timeout: float | None, max_retries: int | None) -> _Call:
         policy = self._policy
         if max_retries is not None and max_retries != policy.max_retries:
             policy = RetryPolicy(max_retries=max_retries)
-        return _Call(op, self._timeout if timeout is None else timeout, policy, self._base_url)
+        return _Call(op, self._timeout if timeout is None else check_timeout(timeout), policy)
 
-    def _use_get_for(self, op: _transport.Operation) -> bool:
+    def _transport_options(self) -> dict[str, Any]:
+        try:
+            return _transport.transport_options(self._base_url)
+        except OSError as exc:
+            raise ConfigurationError(f"SSL_CERT_FILE cannot be read: {exc}") from exc
+
+    def _use_get_for(self, op: _stubs.Operation) -> bool:
         return self._use_get and op.level is _NO_SIDE_EFFECTS
 
 
@@ -230,41 +211,31 @@ class Client(_BaseClient):
             default_headers=default_headers,
             allow_insecure_http=allow_insecure_http,
             read_max_bytes=read_max_bytes,
+            reader=None if http_client is None else _httpx_reader(),
         )
         self._sleep: SyncSleep = time.sleep if sleep is None else sleep
         self._owned_transport: pyqwest.SyncHTTPTransport | None = None
+        inner: pyqwest.SyncTransport
         if http_client is None:
-            self._owned_transport = _transport.default_sync_transport(self._base_url)
-            transport: pyqwest.SyncTransport = self._owned_transport
-            if read_max_bytes is not None:
-                transport = _transport.LimitedSyncTransport(transport, read_max_bytes)
+            self._owned_transport = pyqwest.SyncHTTPTransport(**self._transport_options())
+            inner = self._owned_transport
         else:
             from ._httpx import HTTPXSyncTransport
 
-            transport = HTTPXSyncTransport(http_client, read_max_bytes)
-        self._http = pyqwest.SyncClient(transport)
-        self._interceptors = tuple(interceptors)
-        self._stubs: dict[str, user_connect.UserServiceClientSync] = {}
-        self._stub = self._stub_at(self._base_url)
+            inner = HTTPXSyncTransport(http_client)
+        transport = _transport.SyncTransport(inner, read_max_bytes, self._reader)
+        self._stub = _stubs.sync_stub(
+            self._base_url,
+            codec=self._codec,
+            http_client=pyqwest.SyncClient(transport),
+            interceptors=tuple(interceptors),
+        )
         self.users = Users(self._call)
         """The ``users`` resource: ``client.users.pats``."""
 
-    def _stub_at(self, base_url: str) -> user_connect.UserServiceClientSync:
-        stub = self._stubs.get(base_url)
-        if stub is None:
-            stub = _transport.sync_stub(
-                base_url,
-                codec=self._codec,
-                http_client=self._http,
-                interceptors=self._interceptors,
-                read_max_bytes=self._read_max_bytes,
-            )
-            self._stubs[base_url] = stub
-        return stub
-
     def _call(
         self,
-        op: _transport.Operation,
+        op: _stubs.Operation,
         request: Any,
         timeout: float | None,
         max_retries: int | None,
@@ -284,16 +255,11 @@ class Client(_BaseClient):
                     )
                 return message, mapped.metadata
             except APIError as exc:
-                base = call.redirect(exc)
-                if base is not None:
-                    stub = self._stub_at(base)
-                    continue
                 self._sleep(call.delay(exc))
 
     def close(self) -> None:
         """Close the client and the connections it opened (not a caller's ``httpx.Client``)."""
-        for stub in self._stubs.values():
-            stub.close()
+        self._stub.close()
         if self._owned_transport is not None:
             self._owned_transport.close()
 
@@ -369,41 +335,31 @@ class AsyncClient(_BaseClient):
             default_headers=default_headers,
             allow_insecure_http=allow_insecure_http,
             read_max_bytes=read_max_bytes,
+            reader=None if http_client is None else _httpx_reader(),
         )
         self._sleep: AsyncSleep = asyncio.sleep if sleep is None else sleep
         self._owned_transport: pyqwest.HTTPTransport | None = None
+        inner: pyqwest.Transport
         if http_client is None:
-            self._owned_transport = _transport.default_async_transport(self._base_url)
-            # Streaming the body through Python to bound it doubles the CPU of an async call;
-            # connectrpc checks read_max_bytes once the body is read instead.
-            transport: pyqwest.Transport = self._owned_transport
+            self._owned_transport = pyqwest.HTTPTransport(**self._transport_options())
+            inner = self._owned_transport
         else:
             from ._httpx import HTTPXAsyncTransport
 
-            transport = HTTPXAsyncTransport(http_client, read_max_bytes)
-        self._http = pyqwest.Client(transport)
-        self._interceptors = tuple(interceptors)
-        self._stubs: dict[str, user_connect.UserServiceClient] = {}
-        self._stub = self._stub_at(self._base_url)
+            inner = HTTPXAsyncTransport(http_client)
+        transport = _transport.AsyncTransport(inner, read_max_bytes, self._reader)
+        self._stub = _stubs.async_stub(
+            self._base_url,
+            codec=self._codec,
+            http_client=pyqwest.Client(transport),
+            interceptors=tuple(interceptors),
+        )
         self.users = AsyncUsers(self._call)
         """The ``users`` resource: ``client.users.pats``."""
 
-    def _stub_at(self, base_url: str) -> user_connect.UserServiceClient:
-        stub = self._stubs.get(base_url)
-        if stub is None:
-            stub = _transport.async_stub(
-                base_url,
-                codec=self._codec,
-                http_client=self._http,
-                interceptors=self._interceptors,
-                read_max_bytes=self._read_max_bytes,
-            )
-            self._stubs[base_url] = stub
-        return stub
-
     async def _call(
         self,
-        op: _transport.Operation,
+        op: _stubs.Operation,
         request: Any,
         timeout: float | None,
         max_retries: int | None,
@@ -419,16 +375,12 @@ class AsyncClient(_BaseClient):
                     )
                 return message, mapped.metadata
             except APIError as exc:
-                base = call.redirect(exc)
-                if base is not None:
-                    stub = self._stub_at(base)
-                    continue
                 await self._sleep(call.delay(exc))
 
     async def _send(
         self,
         stub: user_connect.UserServiceClient,
-        op: _transport.Operation,
+        op: _stubs.Operation,
         request: Any,
         timeout_ms: int | None,
         *,
@@ -460,8 +412,7 @@ class AsyncClient(_BaseClient):
 
     async def aclose(self) -> None:
         """Close the client and the connections it opened (not a caller's ``httpx.AsyncClient``)."""
-        for stub in self._stubs.values():
-            await stub.close()
+        await self._stub.close()
         if self._owned_transport is not None:
             await self._owned_transport.aclose()
 

@@ -13,18 +13,6 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
 #: The largest response body read, in bytes; a bigger one fails as an invalid response.
 DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024
-DEFAULT_MAX_REDIRECTS = 5
-#: Idle connections kept per host by the default transport, so concurrent calls reuse them.
-DEFAULT_MAX_IDLE_CONNECTIONS = 64
-#: Connections open at once per server address: as many as are kept idle. Without a cap, a
-#: thread pool sharing a client opens a new connection (and over HTTPS a new TLS handshake)
-#: whenever none is idle at that instant, then closes those the idle pool cannot keep; with
-#: it, a call beyond this many concurrent ones waits for a free connection instead.
-DEFAULT_MAX_CONNECTIONS = DEFAULT_MAX_IDLE_CONNECTIONS
-#: Seconds an idle connection stays pooled: below common server keep-alive timeouts (uvicorn
-#: closes after 5 s), so a request is not sent on a connection the server is closing; a
-#: Create or Delete failing that way could not be retried. httpx's default is 5 s.
-DEFAULT_POOL_IDLE_TIMEOUT = 4.0
 
 TOKEN_ENV_VARS = ("ONA_API_KEY", "GITPOD_API_KEY")
 BASE_URL_ENV_VARS = ("ONA_BASE_URL", "GITPOD_BASE_URL")

@@ -12,11 +12,13 @@ OnaPatsError
     NotFoundError, AlreadyExistsError, PermissionDeniedError, ResourceExhaustedError,
     FailedPreconditionError, AbortedError, OutOfRangeError, UnimplementedError,
     InternalError, UnavailableError, DataLossError, UnauthenticatedError
-    InvalidResponseError  not a Connect response (HTML 502, wrong content type, bad body)
+    InvalidResponseError  not a Connect response (HTML 502, wrong content type, bad body,
+                          too large, refused redirect); also an instance of its code's class
 ```
 
 The ``APIError`` subclass is chosen by the Connect code, never by the HTTP status, in one
-place: :func:`map_connect_errors`.
+place: :func:`map_connect_errors`; the transport's own failures (``_transport``) are mapped
+there by their type.
 """
 
 from __future__ import annotations
@@ -24,12 +26,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from types import TracebackType
-from typing import ClassVar
+from typing import ClassVar, Self, cast
 
 from connectrpc.client import ResponseMetadata
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError, ErrorDetail
 from connectrpc.request import Headers
+
+from ._transport import (
+    NotConnected,
+    RedirectRefused,
+    ResponseTooLarge,
+    TransportError,
+    UnknownErrorCode,
+)
 
 
 class OnaPatsError(Exception):
@@ -123,7 +133,12 @@ class APIError(OnaPatsError):
         details: the Connect error details (``connectrpc.errors.ErrorDetail``).
         http_status: the HTTP status, or ``None`` when no response arrived.
         headers: the response headers (empty when no response arrived).
+        never_sent: ``True`` when no connection could be established, so the server never
+            saw the request (any call, a Create too, is then safe to retry).
     """
+
+    #: Whether the request certainly never reached the server.
+    never_sent: bool = False
 
     #: The code this class stands for; ``APIError`` itself is used for none.
     default_code: ClassVar[Code] = Code.UNKNOWN
@@ -253,13 +268,23 @@ class UnauthenticatedError(APIError):
 
 class InvalidResponseError(APIError):
     """The response is not a Connect response: an HTML 502 from a proxy, a wrong content
-    type, a body that does not decode, a body over the read limit, an unfollowed redirect.
+    type, a body that does not decode, a body over the read limit, a refused redirect.
 
-    ``code`` is the Connect code of the HTTP status for error statuses (so a proxy's 502 or
-    503 is ``unavailable`` and retried like one) and ``internal`` for a bad 200 response.
+    ``code`` is the Connect code of the HTTP status for error statuses (a proxy's 502 or 503
+    is ``unavailable`` and retried like one) and ``internal`` otherwise. Every instance is also
+    an instance of its code's class: a proxy's HTML 503 is caught by ``except
+    UnavailableError`` as well as by ``except InvalidResponseError``.
     """
 
     default_code = Code.INTERNAL
+
+    def __new__(cls, message: str, *, code: Code | None = None, **kwargs: object) -> Self:
+        del message, kwargs
+        chosen = cls
+        if cls is InvalidResponseError:
+            by_code = _INVALID_BY_CODE.get(Code.INTERNAL if code is None else code, cls)
+            chosen = cast("type[Self]", by_code)
+        return super().__new__(chosen)
 
 
 _BY_CODE: dict[Code, type[APIError]] = {
@@ -285,25 +310,35 @@ _BY_CODE: dict[Code, type[APIError]] = {
 }
 
 
+def _invalid(base: type[APIError]) -> type[InvalidResponseError]:
+    name = f"InvalidResponse{base.__name__}"
+    doc = f"An :class:`InvalidResponseError` whose code is ``{base.default_code.value}``."
+    attrs = {"__doc__": doc, "__module__": __name__, "default_code": base.default_code}
+    return type(name, (InvalidResponseError, base), attrs)
+
+
+#: An InvalidResponseError class per code, also a subclass of that code's class.
+_INVALID_BY_CODE: dict[Code, type[InvalidResponseError]] = {
+    code: _invalid(cls) for code, cls in _BY_CODE.items()
+}
+
+
 def error_class(code: Code) -> type[APIError]:
     """Return the ``APIError`` subclass that stands for a Connect code."""
     return _BY_CODE.get(code, APIError)
 
 
-class ResponseTooLarge(Exception):
-    """Raised inside a transport when a response body exceeds the read limit."""
-
-    def __init__(self, limit: int, http_status: int) -> None:
-        super().__init__(f"the response body exceeds the read limit of {limit} bytes")
-        self.http_status = http_status
+def _unchanged(text: str) -> str:
+    return text
 
 
-class NotConnectedError(ConnectionError):
-    """Raised inside a transport when no connection could be established (nothing was sent)."""
-
-
-# connectrpc's own read-limit message (connectrpc._shared.message_too_large_error).
-_TOO_LARGE_PREFIX = "message is larger than configured max"
+#: The transport's own failures, by type: the public class and code each stands for.
+_FROM_TRANSPORT: dict[type[TransportError], tuple[type[APIError], Code]] = {
+    NotConnected: (UnavailableError, Code.UNAVAILABLE),
+    ResponseTooLarge: (InvalidResponseError, Code.INTERNAL),
+    RedirectRefused: (InvalidResponseError, Code.INTERNAL),
+    UnknownErrorCode: (UnknownError, Code.UNKNOWN),
+}
 
 
 def _is_connect_error_body(headers: Mapping[str, str]) -> bool:
@@ -311,15 +346,11 @@ def _is_connect_error_body(headers: Mapping[str, str]) -> bool:
     return content_type.partition(";")[0].strip().lower() == "application/json"
 
 
-def _scrub(exc: ConnectError, message: str) -> None:
-    # The connectrpc error stays chained as __cause__; a server that echoed the token must
-    # not get it shown there either.
-    exc.args = (message,)
-    exc._message = message  # connectrpc keeps the message in this attribute
-
-
-def _unchanged(text: str) -> str:
-    return text
+def _from_transport(exc: TransportError, message: str) -> APIError:
+    cls, code = _FROM_TRANSPORT[type(exc)]
+    error = cls(message, code=code, http_status=exc.http_status, headers=exc.headers)
+    error.never_sent = isinstance(exc, NotConnected)
+    return error
 
 
 def translate(
@@ -328,30 +359,24 @@ def translate(
     headers: Mapping[str, str],
     redact: Callable[[str], str] = _unchanged,
 ) -> APIError:
-    """Turn a connectrpc error into the ``APIError`` subclass of its code.
+    """Turn a connectrpc error (or the transport's own) into the ``APIError`` of its code.
 
     Args:
-        exc: what connectrpc raised.
+        exc: what connectrpc or the transport raised.
         http_status: the status of the response, ``None`` when none arrived.
         headers: the response headers.
         redact: removes the token from a text (``BearerToken.redact``); the token itself is
             never held here, so no traceback's locals can show it.
 
     Returns:
-        The typed error; an ``InvalidResponseError`` when the response was not Connect's.
+        The typed error; an ``InvalidResponseError`` (also of its code's class) when the
+        response was not Connect's.
     """
     # A hostile error body may carry any JSON as its message (null, a number, a list).
     raw = exc.message
-    message = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
-    redacted = redact(message)
-    if redacted != message:
-        message = redacted
-        _scrub(exc, message)
-    cause = exc.__cause__
-    if isinstance(cause, ResponseTooLarge):
-        return InvalidResponseError(str(cause), http_status=cause.http_status, headers=headers)
-    if http_status is not None and message.startswith(_TOO_LARGE_PREFIX):
-        return InvalidResponseError(message, http_status=http_status, headers=headers)
+    message = redact(raw if isinstance(raw, str) else ("" if raw is None else str(raw)))
+    if isinstance(exc, TransportError):
+        return _from_transport(exc, message)
     if http_status == HTTPStatus.OK:
         return InvalidResponseError(
             f"the 200 response could not be read: {message}",
@@ -406,4 +431,10 @@ class map_connect_errors:
         meta = self.metadata
         meta.__exit__(exc_type, exc, tb)
         if isinstance(exc, ConnectError):
-            raise translate(exc, meta.http_status, meta.headers, self.redact) from exc
+            error = translate(exc, meta.http_status, meta.headers, self.redact)
+            raw = exc.message
+            cause: ConnectError = exc
+            if isinstance(raw, str) and self.redact(raw) != raw:
+                # A server that echoed the token must not get it shown in the chain either.
+                cause = ConnectError(exc.code, self.redact(raw), details=exc.details)
+            raise error from cause

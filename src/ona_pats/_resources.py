@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from connectrpc.client import ResponseMetadata
 
-from . import _transport
+from . import _stubs
 from ._exceptions import InvalidResponseError, OnaPatsError, RotationError
 from ._pagination import AsyncPager, Page, Pager
 from ._schema import user_pb2
@@ -31,11 +31,11 @@ from ._validation import (
 T = TypeVar("T")
 #: ``Client._call``: (operation, request, timeout, max_retries) -> (response, metadata).
 SyncCall: TypeAlias = Callable[
-    [_transport.Operation, Any, float | None, int | None], tuple[Any, ResponseMetadata]
+    [_stubs.Operation, Any, float | None, int | None], tuple[Any, ResponseMetadata]
 ]
 #: ``AsyncClient._call``.
 AsyncCall: TypeAlias = Callable[
-    [_transport.Operation, Any, float | None, int | None],
+    [_stubs.Operation, Any, float | None, int | None],
     Awaitable[tuple[Any, ResponseMetadata]],
 ]
 PersonalAccessToken = user_pb2.PersonalAccessToken
@@ -190,7 +190,7 @@ class PatsWithRawResponse:
             APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
         """
         request = _get_request(personal_access_token_id)
-        response, meta = self._call(_transport.GET, request, timeout, max_retries)
+        response, meta = self._call(_stubs.GET, request, timeout, max_retries)
         return _raw(_pat(response, meta), meta)
 
     def create(
@@ -219,7 +219,7 @@ class PatsWithRawResponse:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = self._call(_transport.CREATE, request, timeout, None)
+        response, meta = self._call(_stubs.CREATE, request, timeout, None)
         return _raw(_secret(response, meta), meta)
 
     def delete(
@@ -239,7 +239,7 @@ class PatsWithRawResponse:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        _, meta = self._call(_transport.DELETE, request, timeout, None)
+        _, meta = self._call(_stubs.DELETE, request, timeout, None)
         return _raw(None, meta)
 
 
@@ -286,7 +286,7 @@ class Pats:
 
         def fetch(page_token: str) -> Page[PersonalAccessToken]:
             request = _at_token(template, page_token)
-            response, meta = call(_transport.LIST, request, timeout, max_retries)
+            response, meta = call(_stubs.LIST, request, timeout, max_retries)
             return _page(response, meta)
 
         return Pager(fetch, token=check_str("pagination.token", token or ""), limit=limit)
@@ -313,7 +313,7 @@ class Pats:
             APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
         """
         request = _get_request(personal_access_token_id)
-        response, meta = self._call(_transport.GET, request, timeout, max_retries)
+        response, meta = self._call(_stubs.GET, request, timeout, max_retries)
         return _pat(response, meta)  # type: ignore[no-any-return]
 
     def create(
@@ -342,7 +342,7 @@ class Pats:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = self._call(_transport.CREATE, request, timeout, None)
+        response, meta = self._call(_stubs.CREATE, request, timeout, None)
         return _secret(response, meta)
 
     def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> None:
@@ -357,7 +357,7 @@ class Pats:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        self._call(_transport.DELETE, request, timeout, None)
+        self._call(_stubs.DELETE, request, timeout, None)
 
     def rotate(
         self,
@@ -439,7 +439,7 @@ class AsyncPatsWithRawResponse:
             APIError: the call failed.
         """
         request = _get_request(personal_access_token_id)
-        response, meta = await self._call(_transport.GET, request, timeout, max_retries)
+        response, meta = await self._call(_stubs.GET, request, timeout, max_retries)
         return _raw(_pat(response, meta), meta)
 
     async def create(
@@ -468,7 +468,7 @@ class AsyncPatsWithRawResponse:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = await self._call(_transport.CREATE, request, timeout, None)
+        response, meta = await self._call(_stubs.CREATE, request, timeout, None)
         return _raw(_secret(response, meta), meta)
 
     async def delete(
@@ -488,7 +488,7 @@ class AsyncPatsWithRawResponse:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        _, meta = await self._call(_transport.DELETE, request, timeout, None)
+        _, meta = await self._call(_stubs.DELETE, request, timeout, None)
         return _raw(None, meta)
 
 
@@ -535,7 +535,7 @@ class AsyncPats:
 
         async def fetch(page_token: str) -> Page[PersonalAccessToken]:
             request = _at_token(template, page_token)
-            response, meta = await call(_transport.LIST, request, timeout, max_retries)
+            response, meta = await call(_stubs.LIST, request, timeout, max_retries)
             return _page(response, meta)
 
         return AsyncPager(fetch, token=check_str("pagination.token", token or ""), limit=limit)
@@ -562,7 +562,7 @@ class AsyncPats:
             APIError: the call failed.
         """
         request = _get_request(personal_access_token_id)
-        response, meta = await self._call(_transport.GET, request, timeout, max_retries)
+        response, meta = await self._call(_stubs.GET, request, timeout, max_retries)
         return _pat(response, meta)  # type: ignore[no-any-return]
 
     async def create(
@@ -591,7 +591,7 @@ class AsyncPats:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = await self._call(_transport.CREATE, request, timeout, None)
+        response, meta = await self._call(_stubs.CREATE, request, timeout, None)
         return _secret(response, meta)
 
     async def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> None:
@@ -606,7 +606,7 @@ class AsyncPats:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        await self._call(_transport.DELETE, request, timeout, None)
+        await self._call(_stubs.DELETE, request, timeout, None)
 
     async def rotate(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -18,11 +18,13 @@ from email.utils import parsedate_to_datetime
 from connectrpc.code import Code
 from connectrpc.method import IdempotencyLevel
 
-from ._exceptions import APIError, DeadlineExceededError, NotConnectedError
+from ._exceptions import APIError, ConfigurationError, DeadlineExceededError
 
 RETRYABLE_CODES = frozenset({Code.UNAVAILABLE, Code.RESOURCE_EXHAUSTED})
 # Connect-Timeout-Ms has at most 10 digits: https://connectrpc.com/docs/protocol/#unary-request
 _MAX_TIMEOUT_MS = 10**10 - 1
+#: The largest timeout accepted, in seconds (about 115 days): what Connect-Timeout-Ms carries.
+MAX_TIMEOUT = _MAX_TIMEOUT_MS / 1000
 #: A Retry-After longer than this is not "sane": the call fails at once instead of waiting.
 MAX_RETRY_AFTER = 300.0
 
@@ -101,7 +103,7 @@ def retry_delay(
         return None
     if not is_retryable(level, exc.code) and not never_sent(exc):
         return None
-    after = parse_retry_after(_get(exc.headers, "retry-after"))
+    after = parse_retry_after(exc.headers.get("retry-after"))
     if after is not None and after <= MAX_RETRY_AFTER:
         return after
     if after is not None:
@@ -109,25 +111,30 @@ def retry_delay(
     return backoff(attempt, policy, rand)
 
 
-# hyper-util's error kind for a failed connection attempt: the request was never written.
-_CONNECT_FAILURE = "client error (Connect)"
-
-
 def never_sent(exc: APIError) -> bool:
     """Whether the call certainly never reached the server: its connection was not established.
 
-    Such a call is safe to retry whatever its method (a Create too).
+    Such a call is safe to retry whatever its method (a Create too). The transport decides it
+    (``_transport.NotConnected``); the error seam carries it as ``APIError.never_sent``.
     """
-    if exc.http_status is not None or exc.code is not Code.UNAVAILABLE:
-        return False
-    cause = exc.__cause__.__cause__ if exc.__cause__ is not None else None
-    if isinstance(cause, NotConnectedError):
-        return True
-    return type(cause) is ConnectionError and _CONNECT_FAILURE in str(cause)
+    return exc.never_sent
 
 
-def _get(headers: Mapping[str, str], name: str) -> str | None:
-    return headers.get(name)
+def check_timeout(timeout: float | None) -> float | None:
+    """``timeout`` if it is a usable time budget in seconds.
+
+    Raises:
+        ConfigurationError: negative, not a number, infinite or beyond what
+            ``Connect-Timeout-Ms`` can carry (use ``None`` for no limit).
+    """
+    if timeout is None:
+        return None
+    if not 0 <= timeout <= MAX_TIMEOUT:
+        raise ConfigurationError(
+            f"timeout must be between 0 and {MAX_TIMEOUT:.0f} seconds, or None for no limit; "
+            f"got {timeout}"
+        )
+    return timeout
 
 
 class Deadline:
@@ -135,8 +142,8 @@ class Deadline:
 
     __slots__ = ("_end", "_first")
 
-    def __init__(self, timeout: float | None, clock: Callable[[], float] = time.monotonic) -> None:
-        self._end = None if timeout is None else clock() + timeout
+    def __init__(self, timeout: float | None) -> None:
+        self._end = None if timeout is None else time.monotonic() + timeout
         self._first = None if timeout is None else min(_MAX_TIMEOUT_MS, math.ceil(timeout * 1000))
 
     def remaining(self, clock: Callable[[], float] = time.monotonic) -> float | None:

@@ -1,99 +1,441 @@
-"""Builds the generated connectrpc clients, their codecs and HTTP clients.
+"""The transport layer: every fact about URLs, redirects, bodies and connections.
 
-The only module that touches ``UserServiceClient`` / ``UserServiceClientSync``. Per-method
-objects (``MethodInfo``) are built once, from the schema's descriptors.
+Everything here decides with the rules of the component that acts on the decision:
+
+- A URL's origin is read with the default transport's own parser (pyqwest, the WHATWG rules
+  of the Rust ``url`` crate) and the URL is then sent exactly as that parser serialized it, so
+  the origin checked is the origin connected to. With a caller's httpx client, httpx's reading
+  of that serialization must agree too. URLs with characters on which parsers are known to
+  disagree (backslashes, whitespace, control and non-ASCII characters) are refused outright.
+- Redirects (307/308 only) are followed here, within the origin of the request, with the same
+  method, headers and body; anything else is refused (:class:`RedirectRefused`).
+- A response body is bounded once: a declared ``Content-Length`` over the limit fails before
+  anything is read, and a body without one (chunked or decompressed) is read chunk by chunk up
+  to the limit (:class:`ResponseTooLarge`), so a gzip bomb inflates no further than the limit.
+- "The connection was never established" (nothing was sent) is a type,
+  :class:`NotConnected`, raised where the transport knows it.
+
+These exceptions subclass connectrpc's ``ConnectError`` so that connectrpc passes them
+through unchanged; ``_exceptions.map_connect_errors`` maps them to the public tree by type.
 """
 
 from __future__ import annotations
 
-import importlib
+import json
 import os
-from collections.abc import Iterable
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urljoin, urlsplit
 
 import pyqwest
-from connectrpc.codec import Codec
-from connectrpc.compat import google_protobuf_binary_codec, google_protobuf_json_codec
-from connectrpc.interceptor import Interceptor, InterceptorSync
-from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
-from google.protobuf import descriptor_pb2
+from connectrpc.code import Code
+from connectrpc.errors import ConnectError
+from connectrpc.request import Headers
 
-from ._config import (
-    DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_MAX_IDLE_CONNECTIONS,
-    DEFAULT_POOL_IDLE_TIMEOUT,
-)
-from ._exceptions import ConfigurationError, ResponseTooLarge
-from ._schema import user_connect, user_pb2
-from ._types import WireProtocol
+DEFAULT_MAX_REDIRECTS = 5
+#: Idle connections kept per host by the default transport, so concurrent calls reuse them.
+DEFAULT_MAX_IDLE_CONNECTIONS = 64
+#: Connections open at once per server address: as many as are kept idle. Without a cap, a
+#: thread pool sharing a client opens a new connection (and over HTTPS a new TLS handshake)
+#: whenever none is idle at that instant, then closes those the idle pool cannot keep; with
+#: it, a call beyond this many concurrent ones waits for a free connection instead.
+DEFAULT_MAX_CONNECTIONS = DEFAULT_MAX_IDLE_CONNECTIONS
+#: Seconds an idle connection stays pooled: below common server keep-alive timeouts (uvicorn
+#: closes after 5 s), so a request is not sent on a connection the server is closing; a
+#: Create or Delete failing that way could not be retried. httpx's default is 5 s.
+DEFAULT_POOL_IDLE_TIMEOUT = 4.0
 
-_SERVICE = user_pb2.DESCRIPTOR.services_by_name["UserService"]
-_LEVELS = {
-    descriptor_pb2.MethodOptions.IDEMPOTENCY_UNKNOWN: IdempotencyLevel.UNKNOWN,
-    descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS: IdempotencyLevel.NO_SIDE_EFFECTS,
-    descriptor_pb2.MethodOptions.IDEMPOTENT: IdempotencyLevel.IDEMPOTENT,
-}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+_REDIRECT_STATUSES = frozenset({307, 308})
+# Characters on which URL parsers disagree: WHATWG reads "\" as "/" and drops tabs and
+# newlines, urllib and httpx do not; control, space and non-ASCII characters are mapped
+# differently again. A URL holding any of them is refused rather than interpreted.
+_AMBIGUOUS = re.compile(r"[\x00-\x20\x7f-\U0010ffff\\]")
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_KNOWN_CODES = frozenset(code.value for code in Code)
+
+
+# --- the transport's own exceptions ---------------------------------------------------------
+
+
+class TransportError(ConnectError):
+    """A fact the transport established about a call, raised to the client's error seam.
+
+    Attributes:
+        http_status: the status of the response it concerns (``None``: no response).
+        headers: that response's headers.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        headers: pyqwest.Headers | None = None,
+    ) -> None:
+        super().__init__(Code.UNAVAILABLE, message)
+        self.http_status = http_status
+        self.headers: Mapping[str, str] = Headers([] if headers is None else list(headers.items()))
+
+
+class NotConnected(TransportError):
+    """No connection could be established: the request was certainly not sent."""
+
+
+class ResponseTooLarge(TransportError):
+    """The response body is over the read limit (declared, or as read after decompression)."""
+
+
+class RedirectRefused(TransportError):
+    """A redirect that is not followed: another origin, an unusable ``Location``, or a loop."""
+
+
+class UnknownErrorCode(TransportError):
+    """A Connect error body whose ``code`` this version does not know (the spec: ``unknown``)."""
+
+
+# --- URLs ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Operation:
-    """One RPC as the wrapper calls it: its ``MethodInfo`` and derived facts."""
+class Origin:
+    """The (scheme, host, port) a URL connects to, the port filled in from the scheme."""
 
-    info: MethodInfo[Any, Any]
-    path: str
-    level: IdempotencyLevel
+    scheme: str
+    host: str
+    port: int
 
-
-def operation(name: str) -> Operation:
-    """The :class:`Operation` of a ``UserService`` method, read from its descriptor."""
-    method = _SERVICE.methods_by_name[name]
-    level = _LEVELS[method.GetOptions().idempotency_level]
-    info: MethodInfo[Any, Any] = MethodInfo(
-        name=method.name,
-        service_name=_SERVICE.full_name,
-        input=getattr(user_pb2, method.input_type.name),
-        output=getattr(user_pb2, method.output_type.name),
-        idempotency_level=level,
-        stream_type=StreamType.UNARY,
-    )
-    return Operation(info, f"/{_SERVICE.full_name}/{method.name}", level)
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
 
 
-CREATE = operation("CreatePersonalAccessToken")
-GET = operation("GetPersonalAccessToken")
-LIST = operation("ListPersonalAccessTokens")
-DELETE = operation("DeletePersonalAccessToken")
-
-
-def json_codec() -> Codec:
-    """The codec of ``protocol="json"``: ``ona_pats._json.ProtoJSONCodec`` when present.
-
-    Falls back to connectrpc's google-protobuf JSON codec.
-    """
-    try:
-        module = importlib.import_module("ona_pats._json")
-    except ImportError:
-        return google_protobuf_json_codec()
-    codec_class = getattr(module, "ProtoJSONCodec", None)
-    if codec_class is None:
-        return google_protobuf_json_codec()
-    codec: Codec = codec_class()
-    return codec
-
-
-def codec_for(protocol: WireProtocol) -> Codec:
-    """The connectrpc codec of a wire protocol.
+def canonical_url(url: str) -> str:
+    """``url`` as the transport reads it, serialized by the transport's own parser.
 
     Raises:
-        ConfigurationError: an unknown protocol name.
+        ValueError: the URL holds a character URL parsers disagree on, or does not parse.
     """
-    if protocol == "proto":
-        return google_protobuf_binary_codec()
-    if protocol == "json":
-        return json_codec()
-    raise ConfigurationError(f"protocol must be 'proto' or 'json', got {protocol!r}")
+    if _AMBIGUOUS.search(url):
+        raise ValueError(
+            "it contains a backslash, whitespace, a control or a non-ASCII character, which "
+            "URL parsers read differently"
+        )
+    try:
+        return pyqwest.SyncRequest("GET", url).url
+    except ValueError as exc:
+        raise ValueError(f"it is not a valid absolute URL ({exc})") from None
+
+
+def origin_of(canonical: str) -> Origin:
+    """The origin of a URL in its canonical form (what :func:`canonical_url` returns).
+
+    Raises:
+        ValueError: not http(s), no host, or user info (``user@host``) in the URL.
+    """
+    parts = urlsplit(canonical)
+    scheme = parts.scheme
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise ValueError("it is not an http(s) URL with a host")
+    if "@" in parts.netloc:
+        raise ValueError("it contains user info (user@host)")
+    return Origin(scheme, parts.hostname, parts.port or DEFAULT_PORTS[scheme])
+
+
+def resolve_location(request_url: str, location: str) -> str:
+    """The canonical URL a redirect's ``Location`` points to, relative to ``request_url``.
+
+    Raises:
+        ValueError: the location is ambiguous or does not make a valid URL.
+    """
+    if _AMBIGUOUS.search(location):
+        canonical_url(location)  # raises with the reason
+    target = location if _ABSOLUTE.match(location) else urljoin(request_url, location)
+    return canonical_url(target)
+
+
+class URLReader(Protocol):
+    """How a transport flavour reads a canonical URL's origin (a check that it agrees)."""
+
+    def origin(self, url: str) -> Origin:
+        """The origin this flavour connects to for ``url``."""
+        ...
+
+
+# --- bodies ----------------------------------------------------------------------------------
+
+
+def declared_length(headers: pyqwest.Headers) -> int | None:
+    """The body length a response declares; reqwest drops it when it decompresses a body."""
+    value = headers.get("content-length")
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
+
+
+def _too_large(limit: int, status: int, headers: pyqwest.Headers) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        f"the response body exceeds the read limit of {limit} bytes",
+        http_status=status,
+        headers=headers,
+    )
+
+
+class _Budget:
+    """Collects the chunks of one body, counting them against the limit."""
+
+    __slots__ = ("chunks", "headers", "left", "limit", "status")
+
+    def __init__(self, limit: int | None, status: int, headers: pyqwest.Headers) -> None:
+        self.limit = limit
+        self.left = limit
+        self.status = status
+        self.headers = headers
+        self.chunks: list[bytes | bytearray | memoryview] = []
+
+    def take(self, chunk: bytes | bytearray | memoryview) -> None:
+        """Add a chunk.
+
+        Raises:
+            ResponseTooLarge: the body is now over the limit.
+        """
+        if self.left is not None:
+            self.left -= len(chunk)
+            if self.left < 0:
+                raise _too_large(self.limit or 0, self.status, self.headers)
+        self.chunks.append(chunk)
+
+    def body(self) -> bytes:
+        """The body read, checked as an error body when the status is not 200.
+
+        Raises:
+            UnknownErrorCode: an error body with a code this version does not know.
+        """
+        body = b"".join(self.chunks)
+        _error_body_check(self.status, self.headers, body)
+        return body
+
+
+def _error_body_check(status: int, headers: pyqwest.Headers, body: bytes) -> None:
+    """Refuse a Connect error body whose code this version does not know, as ``unknown``."""
+    if status == 200 or not body.startswith(b"{"):
+        return
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return
+    code = data.get("code") if isinstance(data, dict) else None
+    if isinstance(code, str) and code not in _KNOWN_CODES:
+        message = data.get("message")
+        raise UnknownErrorCode(
+            f"{message if isinstance(message, str) else ''} (unknown Connect code {code!r})",
+            http_status=status,
+            headers=headers,
+        )
+
+
+# --- the transports --------------------------------------------------------------------------
+
+
+class _Policy:
+    """What both flavours decide: redirect targets, body limits, error bodies (sans-I/O)."""
+
+    __slots__ = ("limit", "max_redirects", "reader")
+
+    def __init__(self, limit: int | None, reader: URLReader | None, max_redirects: int) -> None:
+        self.limit = limit
+        self.reader = reader
+        self.max_redirects = max_redirects
+
+    def redirect_target(self, url: str, status: int, headers: pyqwest.Headers, hops: int) -> str:
+        """The URL to resend to after a 307/308, checked to be the request's own origin.
+
+        Raises:
+            RedirectRefused: no usable ``Location``, another origin, or too many redirects.
+        """
+        location = headers.get("location")
+
+        def refuse(why: str) -> RedirectRefused:
+            return RedirectRefused(
+                f"HTTP {status} redirect to {location!r} not followed: {why} (the API token "
+                "is only sent to the configured origin)",
+                http_status=status,
+                headers=headers,
+            )
+
+        if location is None:
+            raise refuse("no Location header")
+        if hops >= self.max_redirects:
+            raise refuse(f"more than {self.max_redirects} redirects")
+        try:
+            target = resolve_location(url, location)
+            same = origin_of(target) == origin_of(url)
+            if same and self.reader is not None:
+                same = self.reader.origin(target) == self.reader.origin(url)
+        except ValueError as exc:
+            raise refuse(str(exc)) from None
+        if not same:
+            raise refuse("another origin")
+        return target
+
+    def passes(self, headers: pyqwest.Headers, status: int) -> bool:
+        """Whether a body can be handed on unread: a 200 with a length within the limit.
+
+        Error bodies are always read (they are small, and checked for unknown codes).
+
+        Raises:
+            ResponseTooLarge: the declared length is over the limit; nothing was read.
+        """
+        length = declared_length(headers)
+        if length is not None and self.limit is not None and length > self.limit:
+            raise _too_large(self.limit, status, headers)
+        return status == 200 and (length is not None or self.limit is None)
+
+
+class SyncTransport:
+    """A pyqwest ``SyncTransport`` over another one: redirects, body limit, typed failures.
+
+    Args:
+        inner: the transport that sends (pyqwest's, or the httpx adapter).
+        read_max_bytes: the largest body read (``None``: no limit).
+        reader: a second URL reading that must agree on redirect origins (httpx's), if any.
+    """
+
+    __slots__ = ("_inner", "_policy")
+
+    def __init__(
+        self,
+        inner: pyqwest.SyncTransport,
+        read_max_bytes: int | None,
+        reader: URLReader | None = None,
+    ) -> None:
+        self._inner = inner
+        self._policy = _Policy(read_max_bytes, reader, DEFAULT_MAX_REDIRECTS)
+
+    def execute_sync(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
+        """Send ``request``, following same-origin 307/308 redirects; bound the body.
+
+        Raises:
+            NotConnected: no connection could be established.
+            RedirectRefused: a redirect that is not followed.
+            ResponseTooLarge: the body is over the limit.
+            UnknownErrorCode: an error body with a code this version does not know.
+        """
+        hops = 0
+        while True:
+            response = self._send(request)
+            if response.status not in _REDIRECT_STATUSES:
+                return self._bounded(response)
+            response.close()
+            target = self._policy.redirect_target(
+                request.url, response.status, response.headers, hops
+            )
+            hops += 1
+            request = pyqwest.SyncRequest(
+                request.method, target, request.headers, _replayable(request.content)
+            )
+
+    def _send(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
+        try:
+            return self._inner.execute_sync(request)
+        except TransportError:
+            raise
+        except ConnectionError as exc:  # pyqwest: "If the connection fails"
+            raise NotConnected(f"could not connect: {exc}") from exc
+
+    def _bounded(self, response: pyqwest.SyncResponse) -> pyqwest.SyncResponse:
+        try:
+            if self._policy.passes(response.headers, response.status):
+                return response
+            budget = _Budget(self._policy.limit, response.status, response.headers)
+            for chunk in response.content:
+                budget.take(chunk)
+        except BaseException:
+            response.close()
+            raise
+        response.close()
+        # A bytes body is taken by pyqwest as is, without another copy.
+        return pyqwest.SyncResponse(
+            status=response.status, headers=response.headers, content=budget.body()
+        )
+
+
+class AsyncTransport:
+    """The async twin of :class:`SyncTransport` (a pyqwest ``Transport``)."""
+
+    __slots__ = ("_inner", "_policy")
+
+    def __init__(
+        self,
+        inner: pyqwest.Transport,
+        read_max_bytes: int | None,
+        reader: URLReader | None = None,
+    ) -> None:
+        self._inner = inner
+        self._policy = _Policy(read_max_bytes, reader, DEFAULT_MAX_REDIRECTS)
+
+    async def execute(self, request: pyqwest.Request) -> pyqwest.Response:
+        """Send ``request``, following same-origin 307/308 redirects; bound the body.
+
+        Raises:
+            NotConnected: no connection could be established.
+            RedirectRefused: a redirect that is not followed.
+            ResponseTooLarge: the body is over the limit.
+            UnknownErrorCode: an error body with a code this version does not know.
+        """
+        hops = 0
+        content = request.content
+        if not isinstance(content, bytes):
+            content = b"".join([chunk async for chunk in content])
+            request = pyqwest.Request(request.method, request.url, request.headers, content)
+        while True:
+            response = await self._send(request)
+            if response.status not in _REDIRECT_STATUSES:
+                return await self._bounded(response)
+            await response.aclose()
+            target = self._policy.redirect_target(
+                request.url, response.status, response.headers, hops
+            )
+            hops += 1
+            request = pyqwest.Request(request.method, target, request.headers, content)
+
+    async def _send(self, request: pyqwest.Request) -> pyqwest.Response:
+        try:
+            return await self._inner.execute(request)
+        except TransportError:
+            raise
+        except ConnectionError as exc:  # pyqwest: "If the connection fails"
+            raise NotConnected(f"could not connect: {exc}") from exc
+
+    async def _bounded(self, response: pyqwest.Response) -> pyqwest.Response:
+        try:
+            if self._policy.passes(response.headers, response.status):
+                return response
+            budget = _Budget(self._policy.limit, response.status, response.headers)
+            async for chunk in response.content:
+                budget.take(chunk)
+        except BaseException:
+            await response.aclose()
+            raise
+        await response.aclose()
+        return pyqwest.Response(
+            status=response.status, headers=response.headers, content=budget.body()
+        )
+
+
+def _replayable(content: bytes | Iterator[bytes]) -> bytes:
+    return content if isinstance(content, bytes) else b"".join(content)
+
+
+# --- the default transports ------------------------------------------------------------------
+
+
+class PyqwestReader:
+    """pyqwest reads URLs by the rules :func:`canonical_url` applies: nothing to add."""
+
+    def origin(self, url: str) -> Origin:
+        """The origin of ``url`` for pyqwest."""
+        return origin_of(canonical_url(url))
 
 
 def _otel_configured() -> bool:
@@ -112,9 +454,14 @@ def _otel_configured() -> bool:
     return not (no_tracer and no_meter)
 
 
-def _transport_options(base_url: str) -> dict[str, Any]:
+def transport_options(base_url: str) -> dict[str, Any]:
+    """The options of the default pyqwest transport for ``base_url``.
+
+    Raises:
+        OSError: ``SSL_CERT_FILE`` is set and cannot be read.
+    """
     # Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY, which reqwest reads itself.
-    # Redirects are followed by the client, within one origin, so never by the transport.
+    # Redirects are followed by SyncTransport/AsyncTransport, within one origin.
     options: dict[str, Any] = {
         "follow_redirects": False,
         "pool_max_idle_per_host": DEFAULT_MAX_IDLE_CONNECTIONS,
@@ -128,118 +475,6 @@ def _transport_options(base_url: str) -> dict[str, Any]:
     cert_file = os.environ.get("SSL_CERT_FILE")
     if not cert_file:
         options["tls_include_system_certs"] = True
-        return options
-    try:
+    else:
         options["tls_ca_cert"] = Path(cert_file).read_bytes()
-    except OSError as exc:
-        raise ConfigurationError(f"SSL_CERT_FILE={cert_file!r} cannot be read: {exc}") from exc
     return options
-
-
-def default_sync_transport(base_url: str) -> pyqwest.SyncHTTPTransport:
-    """A pyqwest transport for ``base_url``: the system CA store, or the CAs in
-    ``SSL_CERT_FILE`` when set; proxy variables honoured; no redirects followed.
-    """
-    return pyqwest.SyncHTTPTransport(**_transport_options(base_url))
-
-
-def default_async_transport(base_url: str) -> pyqwest.HTTPTransport:
-    """The async twin of :func:`default_sync_transport`."""
-    return pyqwest.HTTPTransport(**_transport_options(base_url))
-
-
-def _declared_length(headers: pyqwest.Headers) -> int | None:
-    # reqwest drops Content-Length when it decompresses a body, so a remaining one is exact.
-    value = headers.get("content-length")
-    return int(value) if value is not None and value.isdigit() else None
-
-
-class LimitedSyncTransport:
-    """A pyqwest ``SyncTransport`` that stops reading a response body past ``limit`` bytes.
-
-    A body that declares a small enough ``Content-Length`` passes through untouched (pyqwest
-    reads it natively); a bigger one fails before it is read; a chunked or decompressed one is
-    read here, chunk by chunk up to the limit, into one ``bytes`` that pyqwest takes as is.
-
-    Args:
-        inner: the transport that sends.
-        limit: the largest body read, in bytes.
-    """
-
-    __slots__ = ("_inner", "_limit")
-
-    def __init__(self, inner: pyqwest.SyncTransport, limit: int) -> None:
-        self._inner = inner
-        self._limit = limit
-
-    def execute_sync(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
-        """Send ``request``; the response's body is bounded by the limit.
-
-        Raises:
-            ResponseTooLarge: the body is over the limit.
-        """
-        response = self._inner.execute_sync(request)
-        length = _declared_length(response.headers)
-        if length is not None and length <= self._limit:
-            return response
-        if length is not None:
-            response.close()
-            raise ResponseTooLarge(self._limit, response.status)
-        # Read here rather than through a generator: pyqwest takes a bytes body without
-        # iterating or copying it again (a Python iterator costs a copy and a frame per chunk).
-        return pyqwest.SyncResponse(
-            status=response.status,
-            headers=response.headers,
-            content=self._read(response),
-        )
-
-    def _read(self, response: pyqwest.SyncResponse) -> bytes:
-        chunks: list[bytes | memoryview | bytearray] = []
-        read = 0
-        try:
-            for chunk in response.content:
-                read += len(chunk)
-                if read > self._limit:
-                    raise ResponseTooLarge(self._limit, response.status)
-                chunks.append(chunk)
-        finally:
-            response.close()
-        return b"".join(chunks)
-
-
-def sync_stub(
-    base_url: str,
-    *,
-    codec: Codec,
-    http_client: pyqwest.SyncClient,
-    interceptors: Iterable[InterceptorSync],
-    read_max_bytes: int | None,
-) -> user_connect.UserServiceClientSync:
-    """The generated sync client, with requests sent uncompressed (they are small)."""
-    return user_connect.UserServiceClientSync(
-        base_url,
-        codec=codec,
-        send_compression=None,
-        read_max_bytes=read_max_bytes,
-        interceptors=interceptors,
-        http_client=http_client,
-    )
-
-
-def async_stub(
-    base_url: str,
-    *,
-    codec: Codec,
-    http_client: pyqwest.Client,
-    interceptors: Iterable[Interceptor],
-    read_max_bytes: int | None,
-) -> user_connect.UserServiceClient:
-    """The generated async client, with requests sent uncompressed (they are small)."""
-    return user_connect.UserServiceClient(
-        base_url,
-        codec=codec,
-        send_compression=None,
-        read_max_bytes=read_max_bytes,
-        interceptors=interceptors,
-        http_client=http_client,
-    )
