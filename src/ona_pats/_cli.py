@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -21,6 +22,7 @@ from . import _cli_format as fmt
 from ._cli_errors import EXIT_CODES_HELP, PROG, CLIError, ExitCode, describe, report
 from ._config import resolve_token
 from ._exceptions import ConfigurationError, RotationError
+from ._retries import MAX_TIMEOUT
 
 if TYPE_CHECKING:
     from ._client import Client
@@ -56,8 +58,10 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = _duration(text).total_seconds()
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses inf and nan
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds up to {MAX_TIMEOUT:.0f}: {text!r}"
+        )
     return value
 
 
@@ -87,7 +91,11 @@ def _add_globals(parser: argparse.ArgumentParser, *, root: bool) -> None:
         "--protocol", choices=("proto", "json"), default=default, help="wire codec (default proto)"
     )
     group.add_argument(
-        "--timeout", type=_seconds, default=default, metavar="SECONDS", help="per call, e.g. 30"
+        "--timeout",
+        type=_seconds,
+        default=default,
+        metavar="SECONDS",
+        help="the most a command waits for the API, e.g. 30 (a listing: all its pages)",
     )
     group.add_argument(
         "--debug",
@@ -251,7 +259,9 @@ def _pages(
     args: argparse.Namespace, client: Client
 ) -> Iterator[Page[user_pb2.PersonalAccessToken]]:
     filter_: PatListFilter | None = {"user_ids": args.user_ids} if args.user_ids else None
-    pager = client.users.pats.list(filter=filter_, page_size=args.page_size, token=args.page_token)
+    pager = client.users.pats.list(
+        filter=filter_, page_size=args.page_size, token=args.page_token, total_timeout=args.timeout
+    )
     return iter(pager.pages())
 
 
@@ -403,6 +413,36 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], _Hand
 }
 
 
+#: Commands that run in the main thread: they install their own signal handling (uvicorn).
+_LOCAL_COMMANDS = frozenset({"serve", "demo"})
+
+
+def _interruptible(handler: _Handler, args: argparse.Namespace) -> int:
+    """Run an API command in a worker thread, so Ctrl-C ends the wait at once.
+
+    A blocking HTTP call inside the transport's native code does not return to the
+    interpreter until it completes, and Python runs signal handlers only in the main thread
+    between bytecodes; the main thread here only waits, so it sees Ctrl-C within a tick. The
+    worker is a daemon: the process exits without waiting for its call.
+    """
+    outcome: list[int | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(int(handler(args)))
+        except BaseException as exc:  # handed to the main thread, which reports it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name=f"{PROG} {args.command}", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ona-pats`` with ``argv`` (default ``sys.argv[1:]``) and return the exit status.
 
@@ -417,7 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, or a usage error already reported by _Parser
         return exc.code if isinstance(exc.code, int) else ExitCode.USAGE
     try:
-        return int(args.handler(args))
+        if args.command in _LOCAL_COMMANDS:
+            return int(args.handler(args))
+        return _interruptible(args.handler, args)
     except KeyboardInterrupt:
         _note(f"\n{PROG}: interrupted")
         return ExitCode.INTERRUPTED

@@ -18,6 +18,9 @@ from ._schema import identity_pb2, user_pb2
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION = re.compile(r"(?:\d+[wdhms])+")
 _PART = re.compile(r"(\d+)([wdhms])")
+#: The longest duration accepted (what ``timedelta`` and later date arithmetic can hold).
+_MAX_DURATION_DAYS = 100 * 365
+_MAX_DURATION_SECONDS = _MAX_DURATION_DAYS * 86400
 
 
 def parse_duration(text: str) -> timedelta:
@@ -36,6 +39,8 @@ def parse_duration(text: str) -> timedelta:
     if not _DURATION.fullmatch(cleaned):
         raise ValueError(f"invalid duration {text!r}: use a number and a unit, like 30d, 12h or 1w")
     seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(cleaned))
+    if seconds > _MAX_DURATION_SECONDS:
+        raise ValueError(f"duration {text!r} is too long: at most {_MAX_DURATION_DAYS} days")
     return timedelta(seconds=seconds)
 
 

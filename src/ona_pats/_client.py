@@ -48,9 +48,15 @@ class _Call:
 
     __slots__ = ("attempt", "deadline", "op", "policy")
 
-    def __init__(self, op: _stubs.Operation, timeout: float | None, policy: RetryPolicy) -> None:
+    def __init__(
+        self,
+        op: _stubs.Operation,
+        timeout: float | None,
+        policy: RetryPolicy,
+        not_after: float | None,
+    ) -> None:
         self.op = op
-        self.deadline = Deadline(timeout)
+        self.deadline = Deadline(timeout, not_after)
         self.policy = policy
         self.attempt = 0
 
@@ -136,11 +142,18 @@ class _BaseClient:
         protocol = getattr(self, "_protocol", None)
         return f"{type(self).__name__}(base_url={base_url!r}, protocol={protocol!r})"
 
-    def _start(self, op: _stubs.Operation, timeout: float | None, max_retries: int | None) -> _Call:
+    def _start(
+        self,
+        op: _stubs.Operation,
+        timeout: float | None,
+        max_retries: int | None,
+        not_after: float | None,
+    ) -> _Call:
         policy = self._policy
         if max_retries is not None and max_retries != policy.max_retries:
             policy = RetryPolicy(max_retries=max_retries)
-        return _Call(op, self._timeout if timeout is None else check_timeout(timeout), policy)
+        budget = self._timeout if timeout is None else check_timeout(timeout)
+        return _Call(op, budget, policy, not_after)
 
     def _transport_options(self) -> dict[str, Any]:
         try:
@@ -239,8 +252,9 @@ class Client(_BaseClient):
         request: Any,
         timeout: float | None,
         max_retries: int | None,
+        not_after: float | None = None,
     ) -> tuple[Any, ResponseMetadata]:
-        call = self._start(op, timeout, max_retries)
+        call = self._start(op, timeout, max_retries, not_after)
         stub, use_get, redact = self._stub, self._use_get_for(op), self._token.redact
         while True:
             mapped = map_connect_errors(redact)
@@ -363,8 +377,9 @@ class AsyncClient(_BaseClient):
         request: Any,
         timeout: float | None,
         max_retries: int | None,
+        not_after: float | None = None,
     ) -> tuple[Any, ResponseMetadata]:
-        call = self._start(op, timeout, max_retries)
+        call = self._start(op, timeout, max_retries, not_after)
         stub, use_get, redact = self._stub, self._use_get_for(op), self._token.redact
         while True:
             mapped = map_connect_errors(redact)

@@ -2,17 +2,27 @@
 
 Iteration follows the server's ``next_token``, never the item count: an empty page with a
 token continues, an empty token ends, a token seen before raises ``PaginationError``.
+
+Every listing is bounded: at most :data:`MAX_EMPTY_PAGES` pages that yield nothing (then
+``PaginationError``), so ``limit=N`` sends at most ``N + MAX_EMPTY_PAGES`` requests; and an
+optional ``total_timeout`` bounds the whole listing's time (each page keeps its own
+``timeout`` within it).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ._exceptions import PaginationError
+from ._exceptions import DeadlineExceededError, PaginationError
 
 T = TypeVar("T")
+
+#: Pages with no items (but a next token) that one listing accepts before it stops with
+#: ``PaginationError``: a server answering empty pages forever cannot keep it going.
+MAX_EMPTY_PAGES = 16
 
 
 _NO_HEADERS: Mapping[str, str] = {}
@@ -38,26 +48,54 @@ class Page(Generic[T]):
 
 
 class _Cursor:
-    """Where a listing is: which token to ask for next, when to stop, loop detection."""
+    """Where a listing is: the next token, when to stop, loops, empty pages, the deadline."""
 
-    __slots__ = ("_done", "_left", "_seen", "_token")
+    __slots__ = ("_done", "_empty", "_end", "_left", "_pages", "_seen", "_token", "_total")
 
-    def __init__(self, token: str, limit: int | None) -> None:
+    def __init__(self, token: str, limit: int | None, total_timeout: float | None) -> None:
         self._token = token
         self._left = limit
         self._seen: set[str] = {token} if token else set()
         self._done = limit == 0
+        self._empty = 0
+        self._pages = 0
+        self._total = total_timeout
+        self._end = None if total_timeout is None else time.monotonic() + total_timeout
+
+    @property
+    def not_after(self) -> float | None:
+        """The ``time.monotonic()`` by which the listing must end (``None``: no limit)."""
+        return self._end
 
     def next_request(self) -> str | None:
-        """The token of the next page to fetch, or ``None`` when the listing is over."""
-        return None if self._done else self._token
+        """The token of the next page to fetch, or ``None`` when the listing is over.
+
+        Raises:
+            DeadlineExceededError: the listing's ``total_timeout`` is spent.
+        """
+        if self._done:
+            return None
+        if self._end is not None and time.monotonic() >= self._end:
+            raise DeadlineExceededError(
+                f"the listing's total_timeout of {self._total} s expired after {self._pages} pages"
+            )
+        return self._token
 
     def advance(self, items: Sequence[T], next_token: str) -> Sequence[T]:
         """Take a fetched page; return its items, cut to what the limit still allows.
 
         Raises:
-            PaginationError: the server sent a token it had sent before.
+            PaginationError: the server sent a token it had sent before, or more than
+                ``MAX_EMPTY_PAGES`` pages without items.
         """
+        self._pages += 1
+        if not items and next_token:
+            self._empty += 1
+            if self._empty > MAX_EMPTY_PAGES:
+                raise PaginationError(
+                    f"the server sent {self._empty} pages without items, each with a next "
+                    f"token; stopping (at most {MAX_EMPTY_PAGES} are followed in one listing)"
+                )
         if self._left is not None:
             items = items[: self._left]
             self._left -= len(items)
@@ -71,9 +109,10 @@ class _Cursor:
         return items
 
 
-#: Fetches the page at a token; returns the page (items cut to the limit by the pager).
-FetchPage = Callable[[str], Page[T]]
-AsyncFetchPage = Callable[[str], Awaitable[Page[T]]]
+#: Fetches the page at a token, to end by a ``time.monotonic()`` (``None``: no listing
+#: deadline); returns the page (items cut to the limit by the pager).
+FetchPage = Callable[[str, float | None], Page[T]]
+AsyncFetchPage = Callable[[str, float | None], Awaitable[Page[T]]]
 
 
 class Pager(Generic[T]):
@@ -89,21 +128,31 @@ class Pager(Generic[T]):
     Iterating again starts over from the first token.
     """
 
-    def __init__(self, fetch: FetchPage[T], *, token: str = "", limit: int | None = None) -> None:
+    def __init__(
+        self,
+        fetch: FetchPage[T],
+        *,
+        token: str = "",
+        limit: int | None = None,
+        total_timeout: float | None = None,
+    ) -> None:
         self._fetch = fetch
         self._token = token
         self._limit = limit
+        self._total_timeout = total_timeout
 
     def pages(self) -> Iterator[Page[T]]:
         """Iterate over the pages (each with ``items`` and ``next_token``).
 
         Raises:
-            PaginationError: the server repeated a page token.
+            PaginationError: the server repeated a page token, or sent more than
+                ``MAX_EMPTY_PAGES`` pages without items.
+            DeadlineExceededError: the listing's ``total_timeout`` expired.
             APIError: a page could not be fetched.
         """
-        cursor = _Cursor(self._token, self._limit)
+        cursor = _Cursor(self._token, self._limit, self._total_timeout)
         while (token := cursor.next_request()) is not None:
-            page = self._fetch(token)
+            page = self._fetch(token, cursor.not_after)
             items = cursor.advance(page.items, page.next_token)
             yield Page(items, page.next_token, page.headers)
 
@@ -122,22 +171,30 @@ class AsyncPager(Generic[T]):
     """
 
     def __init__(
-        self, fetch: AsyncFetchPage[T], *, token: str = "", limit: int | None = None
+        self,
+        fetch: AsyncFetchPage[T],
+        *,
+        token: str = "",
+        limit: int | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         self._fetch = fetch
         self._token = token
         self._limit = limit
+        self._total_timeout = total_timeout
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Iterate over the pages (each with ``items`` and ``next_token``).
 
         Raises:
-            PaginationError: the server repeated a page token.
+            PaginationError: the server repeated a page token, or sent more than
+                ``MAX_EMPTY_PAGES`` pages without items.
+            DeadlineExceededError: the listing's ``total_timeout`` expired.
             APIError: a page could not be fetched.
         """
-        cursor = _Cursor(self._token, self._limit)
+        cursor = _Cursor(self._token, self._limit, self._total_timeout)
         while (token := cursor.next_request()) is not None:
-            page = await self._fetch(token)
+            page = await self._fetch(token, cursor.not_after)
             items = cursor.advance(page.items, page.next_token)
             yield Page(items, page.next_token, page.headers)
 

@@ -16,6 +16,7 @@ from connectrpc.client import ResponseMetadata
 from . import _stubs
 from ._exceptions import InvalidResponseError, OnaPatsError, RotationError
 from ._pagination import AsyncPager, Page, Pager
+from ._retries import check_timeout
 from ._schema import user_pb2
 from ._types import PatListFilter
 from ._validation import (
@@ -30,12 +31,14 @@ from ._validation import (
 
 T = TypeVar("T")
 #: ``Client._call``: (operation, request, timeout, max_retries) -> (response, metadata).
+#: The last argument is a ``time.monotonic()`` the call must end by (a listing's deadline).
 SyncCall: TypeAlias = Callable[
-    [_stubs.Operation, Any, float | None, int | None], tuple[Any, ResponseMetadata]
+    [_stubs.Operation, Any, float | None, int | None, float | None],
+    tuple[Any, ResponseMetadata],
 ]
 #: ``AsyncClient._call``.
 AsyncCall: TypeAlias = Callable[
-    [_stubs.Operation, Any, float | None, int | None],
+    [_stubs.Operation, Any, float | None, int | None, float | None],
     Awaitable[tuple[Any, ResponseMetadata]],
 ]
 PersonalAccessToken = user_pb2.PersonalAccessToken
@@ -190,7 +193,7 @@ class PatsWithRawResponse:
             APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
         """
         request = _get_request(personal_access_token_id)
-        response, meta = self._call(_stubs.GET, request, timeout, max_retries)
+        response, meta = self._call(_stubs.GET, request, timeout, max_retries, None)
         return _raw(_pat(response, meta), meta)
 
     def create(
@@ -219,7 +222,7 @@ class PatsWithRawResponse:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = self._call(_stubs.CREATE, request, timeout, None)
+        response, meta = self._call(_stubs.CREATE, request, timeout, None, None)
         return _raw(_secret(response, meta), meta)
 
     def delete(
@@ -239,7 +242,7 @@ class PatsWithRawResponse:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        _, meta = self._call(_stubs.DELETE, request, timeout, None)
+        _, meta = self._call(_stubs.DELETE, request, timeout, None, None)
         return _raw(None, meta)
 
 
@@ -263,16 +266,22 @@ class Pats:
         limit: int | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
+        total_timeout: float | None = None,
     ) -> Pager[PersonalAccessToken]:
         """List tokens lazily, page by page; nothing is sent until you iterate.
 
+        A listing is bounded: at most ``MAX_EMPTY_PAGES`` pages without items are followed,
+        so ``limit=N`` sends at most ``N + MAX_EMPTY_PAGES`` requests.
+
         Args:
             filter: ``{"user_ids": [...]}``, at most 25 user ids.
-            page_size: items per page, 1..100 (default: the server's, 25).
+            page_size: items per page, 0..100 (0 or unset: the server's default, 25).
             token: a ``next_token`` to resume a listing from.
             limit: the most items to yield in all.
             timeout: each page's time budget in seconds (default: the client's).
             max_retries: each page's retries (default: the client's).
+            total_timeout: the whole listing's time budget in seconds, every page and retry
+                included (default: none); past it, ``DeadlineExceededError``.
 
         Returns:
             A :class:`Pager`: iterate for tokens, ``.pages()`` for pages.
@@ -284,12 +293,17 @@ class Pats:
         check_limit(limit)
         call = self._call
 
-        def fetch(page_token: str) -> Page[PersonalAccessToken]:
+        def fetch(page_token: str, not_after: float | None) -> Page[PersonalAccessToken]:
             request = _at_token(template, page_token)
-            response, meta = call(_stubs.LIST, request, timeout, max_retries)
+            response, meta = call(_stubs.LIST, request, timeout, max_retries, not_after)
             return _page(response, meta)
 
-        return Pager(fetch, token=check_str("pagination.token", token or ""), limit=limit)
+        return Pager(
+            fetch,
+            token=check_str("pagination.token", token or ""),
+            limit=limit,
+            total_timeout=check_timeout(total_timeout),
+        )
 
     def get(
         self,
@@ -313,7 +327,7 @@ class Pats:
             APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
         """
         request = _get_request(personal_access_token_id)
-        response, meta = self._call(_stubs.GET, request, timeout, max_retries)
+        response, meta = self._call(_stubs.GET, request, timeout, max_retries, None)
         return _pat(response, meta)  # type: ignore[no-any-return]
 
     def create(
@@ -342,7 +356,7 @@ class Pats:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = self._call(_stubs.CREATE, request, timeout, None)
+        response, meta = self._call(_stubs.CREATE, request, timeout, None, None)
         return _secret(response, meta)
 
     def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> None:
@@ -357,7 +371,7 @@ class Pats:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        self._call(_stubs.DELETE, request, timeout, None)
+        self._call(_stubs.DELETE, request, timeout, None, None)
 
     def rotate(
         self,
@@ -439,7 +453,7 @@ class AsyncPatsWithRawResponse:
             APIError: the call failed.
         """
         request = _get_request(personal_access_token_id)
-        response, meta = await self._call(_stubs.GET, request, timeout, max_retries)
+        response, meta = await self._call(_stubs.GET, request, timeout, max_retries, None)
         return _raw(_pat(response, meta), meta)
 
     async def create(
@@ -468,7 +482,7 @@ class AsyncPatsWithRawResponse:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = await self._call(_stubs.CREATE, request, timeout, None)
+        response, meta = await self._call(_stubs.CREATE, request, timeout, None, None)
         return _raw(_secret(response, meta), meta)
 
     async def delete(
@@ -488,7 +502,7 @@ class AsyncPatsWithRawResponse:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        _, meta = await self._call(_stubs.DELETE, request, timeout, None)
+        _, meta = await self._call(_stubs.DELETE, request, timeout, None, None)
         return _raw(None, meta)
 
 
@@ -512,16 +526,22 @@ class AsyncPats:
         limit: int | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
+        total_timeout: float | None = None,
     ) -> AsyncPager[PersonalAccessToken]:
         """List tokens lazily, page by page; use ``async for``.
 
+        A listing is bounded: at most ``MAX_EMPTY_PAGES`` pages without items are followed,
+        so ``limit=N`` sends at most ``N + MAX_EMPTY_PAGES`` requests.
+
         Args:
             filter: ``{"user_ids": [...]}``, at most 25 user ids.
-            page_size: items per page, 1..100 (default: the server's, 25).
+            page_size: items per page, 0..100 (0 or unset: the server's default, 25).
             token: a ``next_token`` to resume a listing from.
             limit: the most items to yield in all.
             timeout: each page's time budget in seconds (default: the client's).
             max_retries: each page's retries (default: the client's).
+            total_timeout: the whole listing's time budget in seconds, every page and retry
+                included (default: none); past it, ``DeadlineExceededError``.
 
         Returns:
             An :class:`AsyncPager`: ``async for`` tokens, ``.pages()`` for pages.
@@ -533,12 +553,17 @@ class AsyncPats:
         check_limit(limit)
         call = self._call
 
-        async def fetch(page_token: str) -> Page[PersonalAccessToken]:
+        async def fetch(page_token: str, not_after: float | None) -> Page[PersonalAccessToken]:
             request = _at_token(template, page_token)
-            response, meta = await call(_stubs.LIST, request, timeout, max_retries)
+            response, meta = await call(_stubs.LIST, request, timeout, max_retries, not_after)
             return _page(response, meta)
 
-        return AsyncPager(fetch, token=check_str("pagination.token", token or ""), limit=limit)
+        return AsyncPager(
+            fetch,
+            token=check_str("pagination.token", token or ""),
+            limit=limit,
+            total_timeout=check_timeout(total_timeout),
+        )
 
     async def get(
         self,
@@ -562,7 +587,7 @@ class AsyncPats:
             APIError: the call failed.
         """
         request = _get_request(personal_access_token_id)
-        response, meta = await self._call(_stubs.GET, request, timeout, max_retries)
+        response, meta = await self._call(_stubs.GET, request, timeout, max_retries, None)
         return _pat(response, meta)  # type: ignore[no-any-return]
 
     async def create(
@@ -591,7 +616,7 @@ class AsyncPats:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _create_request(user_id, description, valid_for, read_only)
-        response, meta = await self._call(_stubs.CREATE, request, timeout, None)
+        response, meta = await self._call(_stubs.CREATE, request, timeout, None, None)
         return _secret(response, meta)
 
     async def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> None:
@@ -606,7 +631,7 @@ class AsyncPats:
             APIError: the call failed. It is retried only if it never reached the server.
         """
         request = _delete_request(personal_access_token_id)
-        await self._call(_stubs.DELETE, request, timeout, None)
+        await self._call(_stubs.DELETE, request, timeout, None, None)
 
     async def rotate(
         self,

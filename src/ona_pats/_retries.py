@@ -138,13 +138,23 @@ def check_timeout(timeout: float | None) -> float | None:
 
 
 class Deadline:
-    """The end of a call's time budget (``None``: no limit), on the monotonic clock."""
+    """The end of a call's time budget (``None``: no limit), on the monotonic clock.
+
+    Args:
+        timeout: the call's budget in seconds (``None``: no limit).
+        not_after: a ``time.monotonic()`` the call must end by in any case (a listing's).
+    """
 
     __slots__ = ("_end", "_first")
 
-    def __init__(self, timeout: float | None) -> None:
-        self._end = None if timeout is None else time.monotonic() + timeout
-        self._first = None if timeout is None else min(_MAX_TIMEOUT_MS, math.ceil(timeout * 1000))
+    def __init__(self, timeout: float | None, not_after: float | None = None) -> None:
+        now = time.monotonic()
+        end = None if timeout is None else now + timeout
+        if not_after is not None and (end is None or not_after < end):
+            end = not_after
+        self._end = end
+        left = None if end is None else max(0.0, end - now)
+        self._first = None if left is None else min(_MAX_TIMEOUT_MS, math.ceil(left * 1000))
 
     def remaining(self, clock: Callable[[], float] = time.monotonic) -> float | None:
         """Seconds left, or ``None`` when the call has no limit."""

@@ -21,9 +21,12 @@ through unchanged; ``_exceptions.map_connect_errors`` maps them to the public tr
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
+import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,10 +363,28 @@ class SyncTransport:
         )
 
 
+#: How long the interpreter lets native threads finish at exit (see :func:`_settle_at_exit`).
+_EXIT_SETTLE_SECONDS = 0.02
+
+
+def _settle_at_exit() -> None:
+    """Give pyqwest's runtime threads a moment with the GIL before the interpreter finalizes.
+
+    pyqwest completes an awaited future from a tokio thread (pyo3-async-runtimes): it wakes the
+    event loop, and only then takes the GIL again to return. A program that exits right after
+    its last await can begin finalizing in between; on Python before 3.14 a thread that takes
+    the GIL during finalization is ended with ``pthread_exit``, which aborts the process when
+    it unwinds through Rust frames (SIGABRT at exit, seen in about one run in ten under load).
+    Sleeping here releases the GIL to such a thread before finalization starts.
+    """
+    time.sleep(_EXIT_SETTLE_SECONDS)
+
+
 class AsyncTransport:
     """The async twin of :class:`SyncTransport` (a pyqwest ``Transport``)."""
 
     __slots__ = ("_inner", "_policy")
+    _settling = False
 
     def __init__(
         self,
@@ -373,6 +394,9 @@ class AsyncTransport:
     ) -> None:
         self._inner = inner
         self._policy = _Policy(read_max_bytes, reader, DEFAULT_MAX_REDIRECTS)
+        if not AsyncTransport._settling and sys.version_info < (3, 14):
+            AsyncTransport._settling = True
+            atexit.register(_settle_at_exit)
 
     async def execute(self, request: pyqwest.Request) -> pyqwest.Response:
         """Send ``request``, following same-origin 307/308 redirects; bound the body.

@@ -92,6 +92,7 @@ def run_on_tty(
                 os.close(master)
                 if proc.poll() is None:
                     proc.kill()
+                    proc.wait()  # reap it, also when _drive raised
             code = proc.wait(timeout)
         return Result(code, out_path.read_text(), err_path.read_text(), shown)
 

@@ -108,3 +108,31 @@ def stub_server(count: int = 0) -> Iterator[tuple[str, StubUserService]]:
     service = StubUserService(count)
     with serve_asgi(UserServiceASGIApplication(service)) as url:
         yield url, service
+
+
+class EndlessPages(StubUserService):
+    """A listing that never ends: every page has a new next token (and one item, or none)."""
+
+    def __init__(self, delay: float, empty: bool) -> None:
+        super().__init__()
+        self.delay = delay
+        self.empty = empty
+
+    async def list_personal_access_tokens(
+        self, request: ListPersonalAccessTokensRequest, ctx: RequestContext[Any, Any], /
+    ) -> ListPersonalAccessTokensResponse:
+        import asyncio
+
+        await asyncio.sleep(self.delay)
+        response = ListPersonalAccessTokensResponse()
+        if not self.empty:
+            response.personal_access_tokens.add(id=str(uuid.uuid4()), user_id=USER_ID)
+        response.pagination.next_token = uuid.uuid4().hex
+        return response
+
+
+@contextlib.contextmanager
+def serve_list_pages(delay: float, empty: bool = False) -> Iterator[str]:
+    """Serve :class:`EndlessPages` on loopback; yield its base URL."""
+    with serve_asgi(UserServiceASGIApplication(EndlessPages(delay, empty))) as url:
+        yield url
