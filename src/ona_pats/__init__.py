@@ -27,6 +27,12 @@ from ._exceptions import (
     UnknownError,
     ValidationError,
 )
+from ._gitpod import (
+    AsyncGitpod,
+    AsyncPersonalAccessTokensPage,
+    Gitpod,
+    SyncPersonalAccessTokensPage,
+)
 from ._json import ProtoJSONCodec, from_dict, from_json, to_dict, to_json
 from ._pagination import AsyncPager, Page, Pager
 from ._resources import (
@@ -40,6 +46,7 @@ from ._resources import (
 )
 from ._timestamps import (
     datetime_to_timestamp,
+    optional_datetime,
     timestamp_to_datetime,
     timestamp_to_datetime_ns,
 )
@@ -51,9 +58,11 @@ __all__ = [
     "AbortedError",
     "AlreadyExistsError",
     "AsyncClient",
+    "AsyncGitpod",
     "AsyncPager",
     "AsyncPats",
     "AsyncPatsWithRawResponse",
+    "AsyncPersonalAccessTokensPage",
     "AsyncUsers",
     "CanceledError",
     "Client",
@@ -61,6 +70,7 @@ __all__ = [
     "DataLossError",
     "DeadlineExceededError",
     "FailedPreconditionError",
+    "Gitpod",
     "InternalError",
     "InvalidArgumentError",
     "InvalidResponseError",
@@ -79,6 +89,7 @@ __all__ = [
     "RawResponse",
     "ResourceExhaustedError",
     "RotationError",
+    "SyncPersonalAccessTokensPage",
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",
@@ -90,6 +101,7 @@ __all__ = [
     "datetime_to_timestamp",
     "from_dict",
     "from_json",
+    "optional_datetime",
     "timestamp_to_datetime",
     "timestamp_to_datetime_ns",
     "to_dict",

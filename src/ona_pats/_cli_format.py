@@ -9,10 +9,11 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 from ._schema import identity_pb2, user_pb2
+from ._timestamps import optional_datetime
 
 #: The units a duration on the command line may use, largest first.
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -71,11 +72,7 @@ def printable(text: str) -> str:
 
 def to_datetime(pat: user_pb2.PersonalAccessToken, name: str) -> datetime | None:
     """Return a Timestamp field of ``pat`` as an aware UTC datetime, or None when unset."""
-    if not pat.HasField(name):  # type: ignore[arg-type]  # the name is one of the Timestamp fields
-        return None
-    stamp = getattr(pat, name)
-    result: datetime = stamp.ToDatetime(tzinfo=UTC)
-    return result
+    return optional_datetime(pat, name)
 
 
 def short_time(when: datetime | None, now: datetime) -> str:

@@ -365,7 +365,7 @@ class AsyncClient(_BaseClient):
         self._stub = _stubs.async_stub(
             self._base_url,
             codec=self._codec,
-            http_client=pyqwest.Client(transport),
+            http_client=_transport.AsyncHTTPClient(transport),
             interceptors=tuple(interceptors),
         )
         self.users = AsyncUsers(self._call)

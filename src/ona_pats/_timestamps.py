@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ._exceptions import ValidationError
@@ -258,26 +259,27 @@ def timestamp_to_datetime_ns(ts: Timestamp) -> tuple[datetime, int]:
 def timestamp_to_datetime(ts: Timestamp, *, truncate: bool = False) -> datetime:
     """Convert a Timestamp to an aware UTC ``datetime``, refusing to drop nanoseconds silently.
 
-    ``datetime`` holds microseconds. A Timestamp with sub-microsecond nanos raises unless
-    ``truncate=True``; use :func:`timestamp_to_datetime_ns` to keep them.
+        ``datetime`` holds microseconds. A Timestamp with sub-microsecond nanos raises unless
+        ``truncate=True``; use :func:`timestamp_to_datetime_ns` to keep them.
 
-    ```python
+        ```python
+        from google.protobuf.message import Message
     from google.protobuf.timestamp_pb2 import Timestamp
-    from ona_pats import timestamp_to_datetime
-    timestamp_to_datetime(Timestamp(seconds=1484443815, nanos=10_000_000)).isoformat()
-    # '2017-01-15T01:30:15.010000+00:00'
-    ```
+        from ona_pats import timestamp_to_datetime
+        timestamp_to_datetime(Timestamp(seconds=1484443815, nanos=10_000_000)).isoformat()
+        # '2017-01-15T01:30:15.010000+00:00'
+        ```
 
-    Args:
-        ts: the Timestamp.
-        truncate: drop sub-microsecond nanoseconds (towards the past) instead of raising.
+        Args:
+            ts: the Timestamp.
+            truncate: drop sub-microsecond nanoseconds (towards the past) instead of raising.
 
-    Returns:
-        The instant as a ``datetime`` with ``tzinfo=UTC``.
+        Returns:
+            The instant as a ``datetime`` with ``tzinfo=UTC``.
 
-    Raises:
-        ValidationError: nanoseconds would be lost and ``truncate`` is false, or the Timestamp
-            is out of range.
+        Raises:
+            ValidationError: nanoseconds would be lost and ``truncate`` is false, or the Timestamp
+                is out of range.
     """
     dt, extra = timestamp_to_datetime_ns(ts)
     if extra and not truncate:
@@ -287,6 +289,36 @@ def timestamp_to_datetime(ts: Timestamp, *, truncate: bool = False) -> datetime:
             "truncate=True or use timestamp_to_datetime_ns()",
         )
     return dt
+
+
+def optional_datetime(message: Message, field: str, *, truncate: bool = True) -> datetime | None:
+    """A Timestamp field of ``message`` as an aware UTC ``datetime``, or ``None`` when unset.
+
+    A message field is always truthy and reads as 1970-01-01 when unset; this asks the
+    message whether the field is set.
+
+    ```python
+    from ona_pats import optional_datetime
+    optional_datetime(pat, "last_used")  # None for a token never used
+    ```
+
+    Args:
+        message: the message holding the field (``PersonalAccessToken``).
+        field: the field's proto name (``"last_used"``).
+        truncate: drop sub-microsecond nanoseconds, which ``datetime`` cannot hold (the
+            default); ``False`` raises instead, as :func:`timestamp_to_datetime` does.
+
+    Returns:
+        The instant, or ``None`` when the field is not set.
+
+    Raises:
+        ValueError: ``message`` has no message field of that name.
+        ValidationError: the Timestamp is out of range (or has nanoseconds and ``truncate``
+            is false).
+    """
+    if not message.HasField(field):
+        return None
+    return timestamp_to_datetime(getattr(message, field), truncate=truncate)
 
 
 def datetime_to_timestamp(dt: datetime, extra_nanos: int = 0) -> Timestamp:

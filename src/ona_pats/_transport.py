@@ -27,7 +27,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -399,29 +399,29 @@ class AsyncTransport:
             atexit.register(_settle_at_exit)
 
     async def execute(self, request: pyqwest.Request) -> pyqwest.Response:
-        """Send ``request``, following same-origin 307/308 redirects; bound the body.
-
-        Raises:
-            NotConnected: no connection could be established.
-            RedirectRefused: a redirect that is not followed.
-            ResponseTooLarge: the body is over the limit.
-            UnknownErrorCode: an error body with a code this version does not know.
-        """
-        hops = 0
+        """Send ``request`` (the pyqwest ``Transport`` protocol); see :meth:`fetch`."""
         content = request.content
         if not isinstance(content, bytes):
             content = b"".join([chunk async for chunk in content])
-            request = pyqwest.Request(request.method, request.url, request.headers, content)
+        full = await self.fetch(request.method, request.url, request.headers, content)
+        return pyqwest.Response(status=full.status, headers=full.headers, content=full.content)
+
+    async def fetch(
+        self, method: str, url: str, headers: pyqwest.Headers | None, content: bytes | None
+    ) -> pyqwest.FullResponse:
+        """Send a request, following same-origin 307/308 redirects; read the body, bounded.
+
+        Raises:
+            TransportError: as :meth:`SyncTransport.execute_sync` raises them.
+        """
+        hops = 0
         while True:
-            response = await self._send(request)
+            response = await self._send(pyqwest.Request(method, url, headers, content))
             if response.status not in _REDIRECT_STATUSES:
-                return await self._bounded(response)
+                return await self._read(response)
             await response.aclose()
-            target = self._policy.redirect_target(
-                request.url, response.status, response.headers, hops
-            )
+            url = self._policy.redirect_target(url, response.status, response.headers, hops)
             hops += 1
-            request = pyqwest.Request(request.method, target, request.headers, content)
 
     async def _send(self, request: pyqwest.Request) -> pyqwest.Response:
         try:
@@ -431,20 +431,85 @@ class AsyncTransport:
         except ConnectionError as exc:  # pyqwest: "If the connection fails"
             raise NotConnected(f"could not connect: {exc}") from exc
 
-    async def _bounded(self, response: pyqwest.Response) -> pyqwest.Response:
+    async def _read(self, response: pyqwest.Response) -> pyqwest.FullResponse:
+        status, headers = response.status, response.headers
+        budget = _Budget(self._policy.limit, status, headers)
         try:
-            if self._policy.passes(response.headers, response.status):
-                return response
-            budget = _Budget(self._policy.limit, response.status, response.headers)
-            async for chunk in response.content:
-                budget.take(chunk)
+            self._policy.passes(headers, status)  # refuses a declared length over the limit
+            length = declared_length(headers)
+            chunks = response.content
+            if length is None:
+                async for chunk in chunks:
+                    budget.take(chunk)
+            else:
+                # Stop at the declared length instead of awaiting the end of the stream:
+                # every await here crosses into the transport's runtime and back.
+                got = 0
+                while got < length:
+                    chunk = await anext(chunks)
+                    budget.take(chunk)
+                    got += len(chunk)
+        except StopAsyncIteration:
+            pass  # shorter than declared: the transport reports a cut body itself
         except BaseException:
             await response.aclose()
             raise
-        await response.aclose()
-        return pyqwest.Response(
-            status=response.status, headers=response.headers, content=budget.body()
-        )
+        return pyqwest.FullResponse(status, headers, budget.body(), _NO_TRAILERS)
+
+
+_NO_TRAILERS = pyqwest.Headers()
+
+
+class AsyncHTTPClient(pyqwest.Client):
+    """The HTTP client of the async stub: connectrpc's unary calls go straight to an
+    :class:`AsyncTransport`.
+
+    ``pyqwest.Client`` hands each request to a Python transport through its native client,
+    which turns the transport's coroutine into a native future and back on every call: that
+    doubled the CPU of an async Get. connectrpc's unary path only calls :meth:`get` and
+    :meth:`post`, which here await the transport directly.
+
+    Args:
+        transport: the transport every request goes through.
+    """
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        super().__init__(transport)
+        self._transport = transport
+
+    async def get(
+        self,
+        url: str,
+        headers: pyqwest.Headers | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        *,
+        params: Any = None,
+    ) -> pyqwest.FullResponse:
+        """Send a GET (a Connect GET carries its message in ``url``)."""
+        if params is not None:
+            return await super().get(url, headers, params=params)
+        return await self._transport.fetch("GET", url, _headers(headers), None)
+
+    async def post(
+        self,
+        url: str,
+        headers: pyqwest.Headers | Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        content: Any = None,
+        *,
+        params: Any = None,
+    ) -> pyqwest.FullResponse:
+        """Send a POST with a ``bytes`` body (what connectrpc's unary calls send)."""
+        if params is not None or not isinstance(content, bytes):
+            return await super().post(url, headers, content, params=params)
+        return await self._transport.fetch("POST", url, _headers(headers), content)
+
+
+def _headers(
+    headers: pyqwest.Headers | Mapping[str, str] | Iterable[tuple[str, str]] | None,
+) -> pyqwest.Headers | None:
+    if headers is None or isinstance(headers, pyqwest.Headers):
+        return headers
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return pyqwest.Headers(list(items))
 
 
 def _replayable(content: bytes | Iterator[bytes]) -> bytes:

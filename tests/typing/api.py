@@ -82,3 +82,19 @@ def errors() -> None:
         assert_type(exc.message, str)
     except ona_pats.OnaPatsError:
         pass
+
+
+def gitpod_surface() -> None:
+    from datetime import datetime
+
+    with ona_pats.Gitpod(bearer_token="t") as client:
+        page = client.users.pats.list(pagination={"page_size": 20}, filter={"user_ids": [USER]})
+        assert_type(page, ona_pats.SyncPersonalAccessTokensPage)
+        assert_type(page.pagination.next_token, str)
+        for pat in page:
+            assert_type(pat.last_used, datetime | None)
+            assert_type(pat.to_json(), str)
+        for each in page.iter_pages():
+            assert_type(each.has_next_page(), bool)
+        assert_type(client.users.pats.get(personal_access_token_id=USER).pat.id, str | None)
+    assert_type(ona_pats.optional_datetime(PersonalAccessToken(), "last_used"), datetime | None)
