@@ -318,3 +318,22 @@ async def test_grpc_without_asgi_trailers_is_unimplemented_not_an_exception(
     assert headers[b"content-type"] == b"application/grpc"
     assert b"x-request-id" in headers
     assert end == {"type": "http.response.body", "body": b"", "more_body": False}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        pytest.param("!!!!", id="outside-the-alphabet"),
+        pytest.param("abc*", id="one-bad-character"),
+        pytest.param("a", id="impossible-length"),
+        pytest.param("ab+/", id="standard-not-url-safe-alphabet"),
+    ],
+)
+def test_connect_get_with_invalid_base64_is_invalid_argument(
+    http: httpx.Client, alice: IssuedToken, message: str
+) -> None:
+    """Before, ``message=!!!!&base64=1`` read as an empty request and was answered 200."""
+    query = urlencode({"encoding": "proto", "base64": "1", "message": message})
+    response = http.get(f"{BASE}/ListPersonalAccessTokens?{query}", headers=bearer(alice.token))
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_argument"

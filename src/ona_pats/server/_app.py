@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, quote
 
@@ -28,6 +30,11 @@ _GRPC_CONTENT_TYPE = b"application/grpc"
 _GRPC_CONTENT_TYPE_PREFIX = b"application/grpc+"
 _TRAILERS_EXTENSION = "http.response.trailers"
 _GRPC_UNIMPLEMENTED = b"12"  # https://grpc.github.io/grpc/core/md_doc_statuscodes.html
+# Unpadded or padded URL-safe base64, whose length is not 1 modulo 4.
+_URL_SAFE_BASE64 = re.compile(
+    r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}(?:==)?|[A-Za-z0-9_-]{3}=?)?"
+)
+_BAD_BASE64 = "message: not URL-safe base64 (base64=1)"
 _NO_TRAILERS_MESSAGE = (
     "gRPC needs HTTP response trailers, which this server does not send; use Connect or gRPC-Web"
 )
@@ -90,12 +97,34 @@ def _middleware(app: Any) -> ASGIApp:
         try:
             if _grpc_without_trailers(scope):
                 await _refuse_grpc(send_with_id)
+            elif scope["method"] == "GET" and not _get_message_decodes(QUERY_PARAMS.get()):
+                await _invalid_argument(send_with_id, _BAD_BASE64)
             else:
                 await app(scope, receive, send_with_id)
         finally:
             QUERY_PARAMS.reset(reset)
 
     return middleware
+
+
+def _get_message_decodes(params: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a Connect GET's ``message`` is valid when it says it is base64.
+
+    connectrpc decodes it with ``base64.urlsafe_b64decode``, which drops characters outside
+    the alphabet, so ``message=!!!!&base64=1`` would read as an empty request:
+    https://connectrpc.com/docs/protocol/#unary-get-request (unpadded URL-safe base64).
+    """
+    if params.get("base64", [""])[0] != "1":
+        return True
+    return all(_URL_SAFE_BASE64.fullmatch(message) for message in params.get("message", []))
+
+
+async def _invalid_argument(send: Send, message: str) -> None:
+    """A Connect error response, ``invalid_argument``: HTTP 400 with a JSON error body."""
+    body = json.dumps({"code": "invalid_argument", "message": message}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def _grpc_without_trailers(scope: Scope) -> bool:
