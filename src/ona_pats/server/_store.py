@@ -226,8 +226,10 @@ class Store:
                     Code.PERMISSION_DENIED, "user_id: a token can only create tokens for its user"
                 )
             creator = identity_pb2.Subject(id=caller.user_id, principal=_USER)
+            # The admin user's tokens are admin tokens: rotating the admin token keeps an admin.
+            admin = caller.admin and user_id == caller.user_id
             return self._insert(
-                db, user_id, description, creator, now, now + valid_for_ns, read_only
+                db, user_id, description, creator, now, now + valid_for_ns, read_only, admin
             )
 
     def get(self, caller: Caller, pat_id: str) -> user_pb2.PersonalAccessToken:
@@ -252,12 +254,15 @@ class Store:
             ConnectError: ``permission_denied`` for a read-only caller; ``not_found`` for an
                 unknown id or another user's token.
         """
+        now = self.clock()
         with self._write() as db:
-            self._authorize_write(db, caller, self.clock())
-            row = db.execute("SELECT user_id FROM tokens WHERE id = ?", (pat_id.lower(),))
-            owner = row.fetchone()
-            if owner is None or not _may_see(caller, owner[0]):
+            self._authorize_write(db, caller, now)
+            row = db.execute("SELECT user_id, admin FROM tokens WHERE id = ?", (pat_id.lower(),))
+            target = row.fetchone()
+            if target is None or not _may_see(caller, target[0]):
                 raise _not_found(pat_id)
+            if target[1] and _valid_admin_tokens(db, now) <= 1:
+                raise ConnectError(Code.FAILED_PRECONDITION, _LAST_ADMIN)
             db.execute("DELETE FROM tokens WHERE id = ?", (pat_id.lower(),))
 
     def list(
@@ -375,6 +380,21 @@ class Store:
             raise ConnectError(Code.UNAUTHENTICATED, "bearer token is no longer valid")
         if row[0]:
             raise ConnectError(Code.PERMISSION_DENIED, "a read-only token cannot make changes")
+
+
+_LAST_ADMIN = (
+    "this is the last admin token, and the server would have no admin left: create another "
+    "token for the admin user with it first (a token of the admin user is an admin token; "
+    "`ona-pats rotate` does this), then delete this one"
+)
+
+
+def _valid_admin_tokens(db: sqlite3.Connection, now: int) -> int:
+    row = db.execute(
+        "SELECT COUNT(*) FROM tokens WHERE admin = 1 AND (expires_at IS NULL OR expires_at > ?)",
+        (now,),
+    ).fetchone()
+    return int(row[0])
 
 
 def listing_filter(caller: Caller, requested: Sequence[str]) -> list[str] | None:
