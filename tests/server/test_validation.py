@@ -164,3 +164,18 @@ def test_unknown_id_is_not_found(
     with pytest.raises(ConnectError) as caught:
         call(str(uuid.uuid4()))(rpc, alice)
     assert caught.value.code == Code.NOT_FOUND
+
+
+def test_description_is_capped(server: Server, alice: IssuedToken) -> None:
+    """Before, 4 MiB descriptions were stored and made every later admin listing fail."""
+    from ona_pats import Client, InvalidArgumentError
+    from ona_pats.server._validation import MAX_DESCRIPTION_CHARS
+
+    with Client(token=alice.token, base_url=server.base_url) as client:
+        client.users.pats.create(user_id=alice.user_id, description="é" * MAX_DESCRIPTION_CHARS)
+        with pytest.raises(InvalidArgumentError, match="description"):
+            client.users.pats.create(
+                user_id=alice.user_id, description="x" * (MAX_DESCRIPTION_CHARS + 1)
+            )
+        with pytest.raises(InvalidArgumentError, match="description"):
+            client.users.pats.create(user_id=alice.user_id, description="x" * (3 << 20))

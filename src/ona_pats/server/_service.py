@@ -66,7 +66,7 @@ class UserService:
         issued = self._store.create(
             caller,
             user_id=user_id,
-            description=request.description,
+            description=_validation.description(request.description),
             valid_for_ns=lifetime,
             read_only=request.read_only,
         )

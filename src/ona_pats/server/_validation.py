@@ -18,6 +18,10 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
 MAX_FILTER_USER_IDS = 25
 MAX_VALID_FOR_S = 90 * 24 * 3600
+#: The longest description this server stores, in characters (at most 4 bytes each in UTF-8).
+#: With at most MAX_PAGE_SIZE tokens a page, a page stays far below the client's 16 MiB read
+#: limit whatever the descriptions hold.
+MAX_DESCRIPTION_CHARS = 1024
 #: What an unset or zero ``valid_for`` means.
 DEFAULT_VALID_FOR_S = 30 * 24 * 3600
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -50,6 +54,19 @@ def valid_for_ns(duration: Duration, present: bool) -> int:
     if not 0 <= total <= MAX_VALID_FOR_S * _NS:
         raise invalid("valid_for", f"value must be between 0s and {MAX_VALID_FOR_S}s")
     return total or DEFAULT_VALID_FOR_S * _NS
+
+
+def description(value: str) -> str:
+    """The description of a new token, within :data:`MAX_DESCRIPTION_CHARS`.
+
+    Raises:
+        ConnectError: ``invalid_argument`` for a longer one.
+    """
+    if len(value) > MAX_DESCRIPTION_CHARS:
+        raise invalid(
+            "description", f"value must be at most {MAX_DESCRIPTION_CHARS} characters long"
+        )
+    return value
 
 
 def filter_user_ids(user_ids: Sequence[str]) -> list[str]:
