@@ -38,7 +38,8 @@ from .reliability._stubserver import StubUserService, serve_asgi
 from .test_pagination import _page
 
 SEED_USER = "f53d2330-3795-4c5d-a1f3-453121af9c60"
-SEED_PAGE = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+#: A verbatim copy of ../shared/seeds/ona-docs-list-personal-access-tokens-python.txt.
+SEED_PAGE = Path(__file__).resolve().parents[1] / "testdata" / "seeds"
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
 
 

@@ -201,7 +201,7 @@ def _head(extra: str) -> bytes:
 
 _CHILD = textwrap.dedent(
     """
-    import asyncio, resource, sys
+    import asyncio, sys
     from ona_pats import AsyncClient, Client, InvalidResponseError
 
     URL, FLAVOUR = sys.argv[1], sys.argv[2]
@@ -220,8 +220,10 @@ _CHILD = textwrap.dedent(
         outcome = "no error"
     except InvalidResponseError as exc:
         outcome = str(exc)
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{rss_mib:.0f}")
+    # VmHWM: this process's own peak (ru_maxrss starts from the parent's at fork).
+    with open("/proc/self/status") as status:
+        peak_kib = next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
+    print(f"{peak_kib / 1024:.0f}")
     print(outcome)
     """
 )

@@ -12,8 +12,9 @@ with Server() as srv:                      # fresh database, free loopback port
 """
 
 from ._app import create_app
+from ._files import UnsafeFileError, write_token_file
 from ._seed import seed_tokens
-from ._server import DEFAULT_HOST, DEFAULT_PORT, Server, run, write_token_file
+from ._server import DEFAULT_HOST, DEFAULT_PORT, Server, run
 from ._store import Caller, IssuedToken, Store
 from ._validation import DEFAULT_PAGE_SIZE, DEFAULT_VALID_FOR_S, MAX_PAGE_SIZE
 
@@ -27,6 +28,7 @@ __all__ = [
     "IssuedToken",
     "Server",
     "Store",
+    "UnsafeFileError",
     "create_app",
     "run",
     "seed_tokens",

@@ -21,6 +21,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from ._app import create_app
+from ._files import write_token_file
 from ._seed import seed_tokens
 from ._store import IssuedToken, Store
 
@@ -282,14 +283,6 @@ def run(
                 pass
         finally:
             restore()
-
-
-def write_token_file(path: str | os.PathLike[str], token: str) -> None:
-    """Write ``token`` and a newline to ``path`` with mode 0600, replacing what was there."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as file:
-        os.fchmod(file.fileno(), 0o600)
-        file.write(token + "\n")
 
 
 def _bind(host: str, port: int) -> socket.socket:

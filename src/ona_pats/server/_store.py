@@ -27,6 +27,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from ona_pats._schema import identity_pb2, user_pb2
 
 from . import _tokens
+from ._files import open_database_file
 from ._pagination import Position
 
 _SCHEMA_VERSION = 1
@@ -121,7 +122,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], int] = time.time_ns):
         self.path = Path(path)
         self.clock = clock
-        _create_private_file(self.path)
+        open_database_file(self.path)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
@@ -443,13 +444,6 @@ def _to_pat(row: Sequence[Any]) -> user_pb2.PersonalAccessToken:
     if used is not None:
         pat.last_used.CopyFrom(_timestamp(used))
     return pat
-
-
-def _create_private_file(path: Path) -> None:
-    # O_CREAT with mode 0600: the umask can only narrow it. SQLite gives the -wal and -shm
-    # files the database file's permissions.
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
 
 
 def _meta_key(db: sqlite3.Connection, name: str) -> bytes:
