@@ -1,7 +1,13 @@
-"""The ``gitpod.v1.UserService`` implementation: authenticate, validate, then ask the store."""
+"""The ``gitpod.v1.UserService`` implementation: authenticate, validate, then ask the store.
+
+Everything that touches SQLite runs in a worker thread (``asyncio.to_thread``), so the event
+loop never waits for the database: a request that needs none (no token, a malformed body) is
+answered at once while another waits for a busy database.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
 import sqlite3
@@ -16,7 +22,7 @@ from connectrpc.request import RequestContext
 from ona_pats._schema import pagination_pb2, user_pb2
 
 from . import _pagination, _validation
-from ._store import Caller, Store, listing_filter
+from ._store import RETRY_AFTER_S, Store, listing_filter
 
 #: The request's URL query parameters, set by the ASGI middleware in ``_app.py``: connectrpc
 #: hands handlers the headers but not the URL, and ListPersonalAccessTokens reads
@@ -32,10 +38,11 @@ def _database_errors(handler: _Handler) -> _Handler:
     """Report SQLite failures as Connect errors instead of an opaque internal error."""
 
     @functools.wraps(handler)
-    async def wrapper(*args: Any) -> Any:
+    async def wrapper(self: Any, request: Any, ctx: RequestContext[Any, Any]) -> Any:
         try:
-            return await handler(*args)
+            return await handler(self, request, ctx)
         except sqlite3.OperationalError as exc:  # locked or busy beyond busy_timeout
+            ctx.response_headers["retry-after"] = str(RETRY_AFTER_S)
             raise ConnectError(Code.UNAVAILABLE, "the token database is busy; retry") from exc
         except sqlite3.Error as exc:
             raise ConnectError(Code.INTERNAL, "the token database failed") from exc
@@ -60,7 +67,13 @@ class UserService:
         ctx: RequestContext[Any, Any],
     ) -> user_pb2.CreatePersonalAccessTokenResponse:
         """Create a token and return its secret, the only time it is ever sent."""
-        caller = self._authenticate(ctx)
+        bearer = _bearer(ctx)
+        return await asyncio.to_thread(self._create, bearer, request)
+
+    def _create(
+        self, bearer: str, request: user_pb2.CreatePersonalAccessTokenRequest
+    ) -> user_pb2.CreatePersonalAccessTokenResponse:
+        caller = self._store.authenticate(bearer)
         user_id = _validation.require_uuid("user_id", request.user_id)
         lifetime = _validation.valid_for_ns(request.valid_for, request.HasField("valid_for"))
         issued = self._store.create(
@@ -79,7 +92,13 @@ class UserService:
         ctx: RequestContext[Any, Any],
     ) -> user_pb2.GetPersonalAccessTokenResponse:
         """Return one token's metadata, never its secret."""
-        caller = self._authenticate(ctx)
+        bearer = _bearer(ctx)
+        return await asyncio.to_thread(self._get, bearer, request)
+
+    def _get(
+        self, bearer: str, request: user_pb2.GetPersonalAccessTokenRequest
+    ) -> user_pb2.GetPersonalAccessTokenResponse:
+        caller = self._store.authenticate(bearer)
         pat_id = _validation.require_uuid(
             "personal_access_token_id", request.personal_access_token_id
         )
@@ -92,8 +111,16 @@ class UserService:
         ctx: RequestContext[Any, Any],
     ) -> user_pb2.ListPersonalAccessTokensResponse:
         """Return one page of the tokens the caller may see, in creation order."""
-        caller = self._authenticate(ctx)
-        query = QUERY_PARAMS.get()
+        bearer = _bearer(ctx)
+        return await asyncio.to_thread(self._list, bearer, request, QUERY_PARAMS.get())
+
+    def _list(
+        self,
+        bearer: str,
+        request: user_pb2.ListPersonalAccessTokensRequest,
+        query: Mapping[str, Sequence[str]],
+    ) -> user_pb2.ListPersonalAccessTokensResponse:
+        caller = self._store.authenticate(bearer)
         size = _validation.page_size(request.pagination.page_size, query)
         token, token_field = _validation.page_token(request.pagination.token, query)
         users = listing_filter(caller, _validation.filter_user_ids(request.filter.user_ids))
@@ -118,20 +145,18 @@ class UserService:
         ctx: RequestContext[Any, Any],
     ) -> user_pb2.DeletePersonalAccessTokenResponse:
         """Delete (revoke) one token."""
-        caller = self._authenticate(ctx)
+        bearer = _bearer(ctx)
+        return await asyncio.to_thread(self._delete, bearer, request)
+
+    def _delete(
+        self, bearer: str, request: user_pb2.DeletePersonalAccessTokenRequest
+    ) -> user_pb2.DeletePersonalAccessTokenResponse:
+        caller = self._store.authenticate(bearer)
         pat_id = _validation.require_uuid(
             "personal_access_token_id", request.personal_access_token_id
         )
         self._store.delete(caller, pat_id)
         return user_pb2.DeletePersonalAccessTokenResponse()
-
-    def _authenticate(self, ctx: RequestContext[Any, Any]) -> Caller:
-        scheme, _, credentials = ctx.request_headers.get("authorization", "").partition(" ")
-        if scheme.lower() != _BEARER or not credentials.strip():
-            raise ConnectError(
-                Code.UNAUTHENTICATED, "missing bearer token: send 'Authorization: Bearer <token>'"
-            )
-        return self._store.authenticate(credentials.strip())
 
     def _open_page_token(
         self, token: str, field: str, listing: bytes, now: int
@@ -140,6 +165,20 @@ class UserService:
             return _pagination.decode(self._store.page_key, token, listing, now)
         except _pagination.PageTokenError as exc:
             raise _validation.invalid(field, str(exc)) from None
+
+
+def _bearer(ctx: RequestContext[Any, Any]) -> str:
+    """The bearer secret of the request (checked by the store, off the loop).
+
+    Raises:
+        ConnectError: ``unauthenticated`` when there is none; no database is needed for that.
+    """
+    scheme, _, credentials = ctx.request_headers.get("authorization", "").partition(" ")
+    if scheme.lower() != _BEARER or not credentials.strip():
+        raise ConnectError(
+            Code.UNAUTHENTICATED, "missing bearer token: send 'Authorization: Bearer <token>'"
+        )
+    return credentials.strip()
 
 
 def _ns(pat: user_pb2.PersonalAccessToken) -> int:

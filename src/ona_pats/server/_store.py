@@ -59,7 +59,11 @@ _INSERT = (
     "expires_at, last_used, read_only, admin, lookup, hash) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_BUSY_TIMEOUT_S = 10.0
+#: How long a write waits for another writer (another process, or a long transaction) before
+#: it fails as ``unavailable`` with ``Retry-After``: fail fast rather than hold a request.
+WRITE_BUSY_TIMEOUT_S = 1.0
+#: The ``Retry-After`` (seconds) of such a failure.
+RETRY_AFTER_S = 1
 _USER = identity_pb2.PRINCIPAL_USER
 
 #: One row of the ``tokens`` table, in ``_INSERT`` order.
@@ -124,11 +128,17 @@ class Store:
         self.clock = clock
         open_database_file(self.path)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(
-            self.path, isolation_level=None, check_same_thread=False, timeout=_BUSY_TIMEOUT_S
-        )
+        self._db = self._connect(WRITE_BUSY_TIMEOUT_S)
+        # Reads run on a connection of their own per thread: under WAL they proceed while a
+        # writer (this process's or another's) holds the write lock.
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        # last_used is recorded on a connection that never waits: when the database is busy
+        # the update is skipped rather than turning a read into a write that waits.
+        self._touch_lock = threading.Lock()
         try:
             self._prepare()
+            self._toucher = self._connect(0.0)
         except BaseException:
             self._db.close()
             raise
@@ -151,9 +161,29 @@ class Store:
             self._token_key = _meta_key(db, "token_key")
             self.page_key = _meta_key(db, "page_key")
 
+    def _connect(self, busy_timeout: float) -> sqlite3.Connection:
+        return sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+        )
+
+    def _reader(self) -> sqlite3.Connection:
+        reader: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if reader is None:
+            reader = self._connect(WRITE_BUSY_TIMEOUT_S)
+            reader.execute("PRAGMA query_only=ON")
+            self._local.db = reader
+            with self._lock:
+                self._readers.append(reader)
+        return reader
+
     def close(self) -> None:
-        """Close the database connection (checkpointing the WAL into the file)."""
+        """Close the database connections (checkpointing the WAL into the file)."""
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
+            with self._touch_lock:
+                self._toucher.close()
             self._db.close()
 
     def __enter__(self) -> Store:
@@ -186,19 +216,32 @@ class Store:
         if secret is None:
             raise ConnectError(Code.UNAUTHENTICATED, "invalid bearer token")
         now = self.clock()
-        with self._write() as db:
-            row = db.execute(
+        row = (
+            self._reader()
+            .execute(
                 "SELECT id, user_id, read_only, admin, expires_at, hash FROM tokens "
                 "WHERE lookup = ?",
                 (secret.lookup,),
-            ).fetchone()
-            valid = _tokens.verify(self._token_key, secret.key, None if row is None else row[5])
-            if row is None or not valid:
-                raise ConnectError(Code.UNAUTHENTICATED, "invalid bearer token")
-            if row[4] is not None and row[4] <= now:
-                raise ConnectError(Code.UNAUTHENTICATED, "bearer token has expired")
-            db.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (now, row[0]))
+            )
+            .fetchone()
+        )
+        valid = _tokens.verify(self._token_key, secret.key, None if row is None else row[5])
+        if row is None or not valid:
+            raise ConnectError(Code.UNAUTHENTICATED, "invalid bearer token")
+        if row[4] is not None and row[4] <= now:
+            raise ConnectError(Code.UNAUTHENTICATED, "bearer token has expired")
+        self._touch(row[0], now)
         return Caller(row[0], row[1], bool(row[2]), bool(row[3]))
+
+    def _touch(self, token_id: str, now: int) -> None:
+        """Record a use in ``last_used``, unless the database is busy (then skip it)."""
+        # Busy or locked: last_used is informational, and the request goes on without it.
+        with self._touch_lock, contextlib.suppress(sqlite3.OperationalError):
+            self._toucher.execute(
+                "UPDATE tokens SET last_used = ? WHERE id = ? AND "
+                "(last_used IS NULL OR last_used < ?)",
+                (now, token_id, now),
+            )
 
     # -- the four operations --------------------------------------------------------------
 
@@ -239,11 +282,14 @@ class Store:
         Raises:
             ConnectError: ``not_found`` for an unknown id or another user's token.
         """
-        with self._lock:
-            row = self._db.execute(
+        row = (
+            self._reader()
+            .execute(
                 f"SELECT {_COLUMNS} FROM tokens WHERE id = ?",  # noqa: S608 (constant columns)
                 (pat_id.lower(),),
-            ).fetchone()
+            )
+            .fetchone()
+        )
         if row is None or not _may_see(caller, row[1]):
             raise _not_found(pat_id)
         return _to_pat(row)
@@ -285,9 +331,8 @@ class Store:
         sql = f"SELECT {_COLUMNS} FROM tokens"  # noqa: S608 (constants; values are bound)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        with self._lock:
-            rows = self._db.execute(f"{sql} ORDER BY created_at, id LIMIT ?", (*params, limit))
-            return [_to_pat(row) for row in rows.fetchall()]
+        rows = self._reader().execute(f"{sql} ORDER BY created_at, id LIMIT ?", (*params, limit))
+        return [_to_pat(row) for row in rows.fetchall()]
 
     # -- issuing outside the API: bootstrap, test helpers, seeding -------------------------
 
