@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from typing import Any
@@ -11,11 +13,12 @@ from urllib.parse import parse_qs, quote
 
 from connectrpc.codec import Codec
 from connectrpc.compat import google_protobuf_binary_codec
+from connectrpc.errors import ConnectError
 
 from ona_pats._json import ProtoJSONCodec
 from ona_pats._schema import user_connect
 
-from ._service import QUERY_PARAMS, UserService
+from ._service import AUTHENTICATED, QUERY_PARAMS, UserService, bearer_of
 from ._store import Store
 
 Scope = MutableMapping[str, Any]
@@ -35,6 +38,8 @@ _URL_SAFE_BASE64 = re.compile(
     r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}(?:==)?|[A-Za-z0-9_-]{3}=?)?"
 )
 _BAD_BASE64 = "message: not URL-safe base64 (base64=1)"
+_DB_BUSY = "the token database is busy; retry"
+_CONNECT_CONTENT_TYPES = frozenset({b"application/proto", b"application/json"})
 _NO_TRAILERS_MESSAGE = (
     "gRPC needs HTTP response trailers, which this server does not send; use Connect or gRPC-Web"
 )
@@ -68,10 +73,10 @@ def create_app(store: Store) -> ASGIApp:
     connect_app = user_connect.UserServiceASGIApplication(
         UserService(store), codecs=[google_protobuf_binary_codec(), json_codec()]
     )
-    return _middleware(connect_app)
+    return _middleware(connect_app, store)
 
 
-def _middleware(app: Any) -> ASGIApp:
+def _middleware(app: Any, store: Store) -> ASGIApp:
     """Wrap the Connect app: the URL query parameters and a request id.
 
     Handlers read the query parameters through ``QUERY_PARAMS``; every response, errors
@@ -94,14 +99,30 @@ def _middleware(app: Any) -> ASGIApp:
                 message = {**message, "headers": headers}
             await send(message)
 
+        caller_reset = None
         try:
             if _grpc_without_trailers(scope):
                 await _refuse_grpc(send_with_id)
-            elif scope["method"] == "GET" and not _get_message_decodes(QUERY_PARAMS.get()):
-                await _invalid_argument(send_with_id, _BAD_BASE64)
-            else:
-                await app(scope, receive, send_with_id)
+                return
+            if scope["method"] == "GET" and not _get_message_decodes(QUERY_PARAMS.get()):
+                await _connect_error(send_with_id, 400, "invalid_argument", _BAD_BASE64)
+                return
+            if _speaks_connect(scope):
+                # Authenticate before a byte of the body is read: an anonymous client cannot
+                # make the server read and parse megabytes.
+                try:
+                    caller = await asyncio.to_thread(store.authenticate, bearer_of(scope))
+                except ConnectError as exc:
+                    await _connect_error(send_with_id, 401, exc.code.value, exc.message)
+                    return
+                except sqlite3.Error:
+                    await _connect_error(send_with_id, 503, "unavailable", _DB_BUSY)
+                    return
+                caller_reset = AUTHENTICATED.set(caller)
+            await app(scope, receive, send_with_id)
         finally:
+            if caller_reset is not None:
+                AUTHENTICATED.reset(caller_reset)
             QUERY_PARAMS.reset(reset)
 
     return middleware
@@ -119,12 +140,24 @@ def _get_message_decodes(params: Mapping[str, Sequence[str]]) -> bool:
     return all(_URL_SAFE_BASE64.fullmatch(message) for message in params.get("message", []))
 
 
-async def _invalid_argument(send: Send, message: str) -> None:
-    """A Connect error response, ``invalid_argument``: HTTP 400 with a JSON error body."""
-    body = json.dumps({"code": "invalid_argument", "message": message}).encode()
+async def _connect_error(send: Send, status: int, code: str, message: str) -> None:
+    """A Connect unary error response: the HTTP status of the code, a JSON error body.
+
+    https://connectrpc.com/docs/protocol/#error-end-stream
+    """
+    body = json.dumps({"code": code, "message": message}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": 400, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _speaks_connect(scope: Scope) -> bool:
+    """Whether the request is Connect unary (a GET, or a POST of proto or JSON): its errors
+    are a plain JSON body. gRPC-Web carries errors in its body; connectrpc answers those."""
+    if scope["method"] == "GET":
+        return True
+    content_type = next((v for k, v in scope["headers"] if k.lower() == b"content-type"), b"")
+    return content_type.split(b";")[0].strip().lower() in _CONNECT_CONTENT_TYPES
 
 
 def _grpc_without_trailers(scope: Scope) -> bool:

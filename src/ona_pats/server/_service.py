@@ -22,13 +22,17 @@ from connectrpc.request import RequestContext
 from ona_pats._schema import pagination_pb2, user_pb2
 
 from . import _pagination, _validation
-from ._store import RETRY_AFTER_S, Store, listing_filter
+from ._store import RETRY_AFTER_S, Caller, Store, listing_filter
 
 #: The request's URL query parameters, set by the ASGI middleware in ``_app.py``: connectrpc
 #: hands handlers the headers but not the URL, and ListPersonalAccessTokens reads
 #: ``token`` / ``pageSize`` from it.
 QUERY_PARAMS: contextvars.ContextVar[Mapping[str, Sequence[str]]] = contextvars.ContextVar(
     "ona_pats_query_params", default=MappingProxyType({})
+)
+#: The caller the ASGI middleware authenticated before the body was read (``None``: not yet).
+AUTHENTICATED: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
+    "ona_pats_authenticated", default=None
 )
 _BEARER = "bearer"
 _Handler = TypeVar("_Handler", bound=Callable[..., Awaitable[Any]])
@@ -73,7 +77,7 @@ class UserService:
     def _create(
         self, bearer: str, request: user_pb2.CreatePersonalAccessTokenRequest
     ) -> user_pb2.CreatePersonalAccessTokenResponse:
-        caller = self._store.authenticate(bearer)
+        caller = self._caller(bearer)
         user_id = _validation.require_uuid("user_id", request.user_id)
         lifetime = _validation.valid_for_ns(request.valid_for, request.HasField("valid_for"))
         issued = self._store.create(
@@ -98,7 +102,7 @@ class UserService:
     def _get(
         self, bearer: str, request: user_pb2.GetPersonalAccessTokenRequest
     ) -> user_pb2.GetPersonalAccessTokenResponse:
-        caller = self._store.authenticate(bearer)
+        caller = self._caller(bearer)
         pat_id = _validation.require_uuid(
             "personal_access_token_id", request.personal_access_token_id
         )
@@ -120,7 +124,7 @@ class UserService:
         request: user_pb2.ListPersonalAccessTokensRequest,
         query: Mapping[str, Sequence[str]],
     ) -> user_pb2.ListPersonalAccessTokensResponse:
-        caller = self._store.authenticate(bearer)
+        caller = self._caller(bearer)
         size = _validation.page_size(request.pagination.page_size, query)
         token, token_field = _validation.page_token(request.pagination.token, query)
         users = listing_filter(caller, _validation.filter_user_ids(request.filter.user_ids))
@@ -151,12 +155,16 @@ class UserService:
     def _delete(
         self, bearer: str, request: user_pb2.DeletePersonalAccessTokenRequest
     ) -> user_pb2.DeletePersonalAccessTokenResponse:
-        caller = self._store.authenticate(bearer)
+        caller = self._caller(bearer)
         pat_id = _validation.require_uuid(
             "personal_access_token_id", request.personal_access_token_id
         )
         self._store.delete(caller, pat_id)
         return user_pb2.DeletePersonalAccessTokenResponse()
+
+    def _caller(self, bearer: str) -> Caller:
+        """The caller the middleware authenticated, else the store's answer now."""
+        return AUTHENTICATED.get() or self._store.authenticate(bearer)
 
     def _open_page_token(
         self, token: str, field: str, listing: bytes, now: int
@@ -173,7 +181,21 @@ def _bearer(ctx: RequestContext[Any, Any]) -> str:
     Raises:
         ConnectError: ``unauthenticated`` when there is none; no database is needed for that.
     """
-    scheme, _, credentials = ctx.request_headers.get("authorization", "").partition(" ")
+    return _credentials(ctx.request_headers.get("authorization", ""))
+
+
+def bearer_of(scope: Mapping[str, Any]) -> str:
+    """The bearer secret of an ASGI request's ``Authorization`` header.
+
+    Raises:
+        ConnectError: ``unauthenticated`` when there is none.
+    """
+    header = next((v for k, v in scope["headers"] if k.lower() == b"authorization"), b"")
+    return _credentials(header.decode("latin-1"))
+
+
+def _credentials(header: str) -> str:
+    scheme, _, credentials = header.partition(" ")
     if scheme.lower() != _BEARER or not credentials.strip():
         raise ConnectError(
             Code.UNAUTHENTICATED, "missing bearer token: send 'Authorization: Bearer <token>'"
