@@ -21,6 +21,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from ._app import create_app
+from ._connections import GuardedH11Protocol, RepeatFilter
 from ._files import write_token_file
 from ._seed import seed_tokens
 from ._store import IssuedToken, Store
@@ -37,6 +38,11 @@ _GRACEFUL_S = 5
 _KEEP_ALIVE_S = 75
 _DB_NAME = "ona-pats.sqlite3"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+#: Loggers that a misbehaving client could make repeat one line (invalid requests, accept
+#: errors): a line repeated within seconds is dropped and counted.
+_FLOODABLE_LOGGERS = ("uvicorn.error", "asyncio")
 
 
 class Server:
@@ -88,6 +94,7 @@ class Server:
         self._socket: socket.socket | None = None
         self.admin: IssuedToken | None = None
         self.seeded_user_ids: list[str] = []
+        self._log_filter = RepeatFilter()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -112,6 +119,8 @@ class Server:
         if self._uvicorn is not None and self._thread is not None:
             self._uvicorn.should_exit = True
             self._thread.join(_STOP_TIMEOUT_S)
+        for name in _FLOODABLE_LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
         if self._socket is not None:
             self._socket.close()
         if self._store is not None:
@@ -140,6 +149,8 @@ class Server:
 
     def _serve(self) -> None:
         assert self._store is not None
+        for name in _FLOODABLE_LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
         self._socket = _bind(self.host, self._requested_port)
         self._uvicorn = uvicorn.Server(self._config())
         self._thread = threading.Thread(
@@ -166,6 +177,7 @@ class Server:
             access_log=False,
             timeout_graceful_shutdown=_GRACEFUL_S,
             timeout_keep_alive=_KEEP_ALIVE_S,
+            http=GuardedH11Protocol,
         )
         if not self._log_level:
             # access_log=False silences uvicorn.access for the whole process; with the
