@@ -7,6 +7,7 @@
 | ``ONA_PATS_CONCURRENT_CALLS``   | 1000    | concurrent async calls with faults               |
 | ``ONA_PATS_SOAK_SECONDS``       | 10      | soak duration                                    |
 | ``ONA_PATS_SOAK_CLIENTS``       | 50      | concurrent soak clients                          |
+| ``ONA_PATS_FAULT_SOAK_SECONDS`` | 30      | duration of the soak through 1 % faults          |
 | ``ONA_PATS_HYPOTHESIS_EXAMPLES``| 100     | hypothesis examples per property (some use x5)   |
 | ``ONA_PATS_OVERSIZED_MB``       | 64      | size of the oversized hostile body               |
 | ``ONA_PATS_FAULT_SEED``         | 20261123| seed of the fault proxy's RNG                    |
@@ -26,6 +27,7 @@ FAULT_RATE = float(os.environ.get("ONA_PATS_FAULT_RATE", "0.2"))
 CONCURRENT_CALLS = _int("ONA_PATS_CONCURRENT_CALLS", 1_000)
 SOAK_SECONDS = float(os.environ.get("ONA_PATS_SOAK_SECONDS", "10"))
 SOAK_CLIENTS = _int("ONA_PATS_SOAK_CLIENTS", 50)
+FAULT_SOAK_SECONDS = float(os.environ.get("ONA_PATS_FAULT_SOAK_SECONDS", "30"))
 HYPOTHESIS_EXAMPLES = _int("ONA_PATS_HYPOTHESIS_EXAMPLES", 100)
 OVERSIZED_BYTES = _int("ONA_PATS_OVERSIZED_MB", 64) * 1024 * 1024
 FAULT_SEED = _int("ONA_PATS_FAULT_SEED", 20261123)
