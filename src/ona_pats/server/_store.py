@@ -62,6 +62,9 @@ _INSERT = (
 #: How long a write waits for another writer (another process, or a long transaction) before
 #: it fails as ``unavailable`` with ``Retry-After``: fail fast rather than hold a request.
 WRITE_BUSY_TIMEOUT_S = 1.0
+#: ``last_used`` is written at most this often per token (nanoseconds): a token used many times
+#: a second costs one write a second, not one a request.
+LAST_USED_RESOLUTION_NS = 1_000_000_000
 #: The ``Retry-After`` (seconds) of such a failure.
 RETRY_AFTER_S = 1
 _USER = identity_pb2.PRINCIPAL_USER
@@ -219,7 +222,7 @@ class Store:
         row = (
             self._reader()
             .execute(
-                "SELECT id, user_id, read_only, admin, expires_at, hash FROM tokens "
+                "SELECT id, user_id, read_only, admin, expires_at, hash, last_used FROM tokens "
                 "WHERE lookup = ?",
                 (secret.lookup,),
             )
@@ -230,7 +233,8 @@ class Store:
             raise ConnectError(Code.UNAUTHENTICATED, "invalid bearer token")
         if row[4] is not None and row[4] <= now:
             raise ConnectError(Code.UNAUTHENTICATED, "bearer token has expired")
-        self._touch(row[0], now)
+        if row[6] is None or now - row[6] >= LAST_USED_RESOLUTION_NS:
+            self._touch(row[0], now)
         return Caller(row[0], row[1], bool(row[2]), bool(row[3]))
 
     def _touch(self, token_id: str, now: int) -> None:
