@@ -19,7 +19,7 @@ from ona_pats._json import ProtoJSONCodec
 from ona_pats._schema import user_connect
 
 from ._service import AUTHENTICATED, QUERY_PARAMS, UserService, bearer_of
-from ._store import Store
+from ._store import Store, StoreError
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -112,8 +112,11 @@ def _middleware(app: Any, store: Store) -> ASGIApp:
                 # make the server read and parse megabytes.
                 try:
                     caller = await asyncio.to_thread(store.authenticate, bearer_of(scope))
-                except ConnectError as exc:
+                except ConnectError as exc:  # no bearer at all
                     await _connect_error(send_with_id, 401, exc.code.value, exc.message)
+                    return
+                except StoreError as exc:
+                    await _connect_error(send_with_id, 401, "unauthenticated", str(exc))
                     return
                 except sqlite3.Error:
                     await _connect_error(send_with_id, 503, "unavailable", _DB_BUSY)

@@ -22,7 +22,17 @@ from connectrpc.request import RequestContext
 from ona_pats._schema import pagination_pb2, user_pb2
 
 from . import _pagination, _validation
-from ._store import RETRY_AFTER_S, Caller, Store, listing_filter
+from ._store import (
+    RETRY_AFTER_S,
+    Caller,
+    LastAdmin,
+    NotFound,
+    PermissionDenied,
+    Store,
+    StoreError,
+    Unauthenticated,
+    listing_filter,
+)
 
 #: The request's URL query parameters, set by the ASGI middleware in ``_app.py``: connectrpc
 #: hands handlers the headers but not the URL, and ListPersonalAccessTokens reads
@@ -38,13 +48,29 @@ _BEARER = "bearer"
 _Handler = TypeVar("_Handler", bound=Callable[..., Awaitable[Any]])
 
 
+#: The store's refusals, by type, and the Connect code each is answered with.
+_CODES: dict[type[StoreError], Code] = {
+    Unauthenticated: Code.UNAUTHENTICATED,
+    PermissionDenied: Code.PERMISSION_DENIED,
+    NotFound: Code.NOT_FOUND,
+    LastAdmin: Code.FAILED_PRECONDITION,
+}
+
+
+def connect_error(exc: StoreError) -> ConnectError:
+    """The Connect error a refusal of the store is answered with."""
+    return ConnectError(_CODES[type(exc)], str(exc))
+
+
 def _database_errors(handler: _Handler) -> _Handler:
-    """Report SQLite failures as Connect errors instead of an opaque internal error."""
+    """Report the store's refusals and SQLite failures as Connect errors."""
 
     @functools.wraps(handler)
     async def wrapper(self: Any, request: Any, ctx: RequestContext[Any, Any]) -> Any:
         try:
             return await handler(self, request, ctx)
+        except StoreError as exc:
+            raise connect_error(exc) from None
         except sqlite3.OperationalError as exc:  # locked or busy beyond busy_timeout
             ctx.response_headers["retry-after"] = str(RETRY_AFTER_S)
             raise ConnectError(Code.UNAVAILABLE, "the token database is busy; retry") from exc

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connectrpc.code import Code
-from connectrpc.errors import ConnectError
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ona_pats._schema import identity_pb2, user_pb2
@@ -71,6 +69,26 @@ _USER = identity_pb2.PRINCIPAL_USER
 
 #: One row of the ``tokens`` table, in ``_INSERT`` order.
 Row = tuple[str, str, str, str, int, int, int | None, int | None, int, int, str, bytes]
+
+
+class StoreError(Exception):
+    """A request the store refuses; the service maps each kind to its Connect code."""
+
+
+class Unauthenticated(StoreError):
+    """The bearer secret is unknown, malformed, expired or revoked."""
+
+
+class PermissionDenied(StoreError):
+    """The caller may not do this (read-only, or another user's tokens)."""
+
+
+class NotFound(StoreError):
+    """No such token, or one the caller may not see."""
+
+
+class LastAdmin(StoreError):
+    """The change would leave the database without an admin."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,11 +231,11 @@ class Store:
         """Check a bearer secret and record its use (``last_used``).
 
         Raises:
-            ConnectError: ``unauthenticated`` for an unknown, malformed or expired token.
+            Unauthenticated: for an unknown, malformed or expired token.
         """
         secret = _tokens.parse_secret(bearer)
         if secret is None:
-            raise ConnectError(Code.UNAUTHENTICATED, "invalid bearer token")
+            raise Unauthenticated("invalid bearer token")
         now = self.clock()
         row = (
             self._reader()
@@ -230,9 +248,9 @@ class Store:
         )
         valid = _tokens.verify(self._token_key, secret.key, None if row is None else row[5])
         if row is None or not valid:
-            raise ConnectError(Code.UNAUTHENTICATED, "invalid bearer token")
+            raise Unauthenticated("invalid bearer token")
         if row[4] is not None and row[4] <= now:
-            raise ConnectError(Code.UNAUTHENTICATED, "bearer token has expired")
+            raise Unauthenticated("bearer token has expired")
         if row[6] is None or now - row[6] >= LAST_USED_RESOLUTION_NS:
             self._touch(row[0], now)
         return Caller(row[0], row[1], bool(row[2]), bool(row[3]))
@@ -261,7 +279,7 @@ class Store:
         """Create a token for ``user_id`` on behalf of ``caller``.
 
         Raises:
-            ConnectError: ``permission_denied`` for a read-only caller or another user's id
+            PermissionDenied: a read-only caller, or another user's id
                 (unless the caller is the admin); ``unauthenticated`` if the caller's own
                 token was deleted or expired meanwhile.
         """
@@ -270,9 +288,7 @@ class Store:
         with self._write() as db:
             self._authorize_write(db, caller, now)
             if user_id != caller.user_id and not caller.admin:
-                raise ConnectError(
-                    Code.PERMISSION_DENIED, "user_id: a token can only create tokens for its user"
-                )
+                raise PermissionDenied("user_id: a token can only create tokens for its user")
             creator = identity_pb2.Subject(id=caller.user_id, principal=_USER)
             # The admin user's tokens are admin tokens: rotating the admin token keeps an admin.
             admin = caller.admin and user_id == caller.user_id
@@ -284,7 +300,7 @@ class Store:
         """One token visible to ``caller``.
 
         Raises:
-            ConnectError: ``not_found`` for an unknown id or another user's token.
+            NotFound: an unknown id, or another user's token.
         """
         row = (
             self._reader()
@@ -302,7 +318,8 @@ class Store:
         """Delete one token visible to ``caller``.
 
         Raises:
-            ConnectError: ``permission_denied`` for a read-only caller; ``not_found`` for an
+            PermissionDenied: a read-only caller. LastAdmin: the last admin token.
+            NotFound: an
                 unknown id or another user's token.
         """
         now = self.clock()
@@ -313,7 +330,7 @@ class Store:
             if target is None or not _may_see(caller, target[0]):
                 raise _not_found(pat_id)
             if target[1] and _valid_admin_tokens(db, now) <= 1:
-                raise ConnectError(Code.FAILED_PRECONDITION, _LAST_ADMIN)
+                raise LastAdmin(_LAST_ADMIN)
             db.execute("DELETE FROM tokens WHERE id = ?", (pat_id.lower(),))
 
     def list(
@@ -427,9 +444,9 @@ class Store:
             "SELECT read_only, expires_at FROM tokens WHERE id = ?", (caller.token_id,)
         ).fetchone()
         if row is None or (row[1] is not None and row[1] <= now):
-            raise ConnectError(Code.UNAUTHENTICATED, "bearer token is no longer valid")
+            raise Unauthenticated("bearer token is no longer valid")
         if row[0]:
-            raise ConnectError(Code.PERMISSION_DENIED, "a read-only token cannot make changes")
+            raise PermissionDenied("a read-only token cannot make changes")
 
 
 _LAST_ADMIN = (
@@ -459,10 +476,7 @@ def listing_filter(caller: Caller, requested: Sequence[str]) -> list[str] | None
         return wanted or None
     others = [user_id for user_id in wanted if user_id != caller.user_id]
     if others:
-        raise ConnectError(
-            Code.PERMISSION_DENIED,
-            "filter.user_ids: a token can only list its own user's tokens",
-        )
+        raise PermissionDenied("filter.user_ids: a token can only list its own user's tokens")
     return [caller.user_id]
 
 
@@ -470,8 +484,8 @@ def _may_see(caller: Caller, owner: str) -> bool:
     return caller.admin or owner == caller.user_id
 
 
-def _not_found(pat_id: str) -> ConnectError:
-    return ConnectError(Code.NOT_FOUND, f"personal access token {pat_id} not found")
+def _not_found(pat_id: str) -> NotFound:
+    return NotFound(f"personal access token {pat_id} not found")
 
 
 def _timestamp(ns: int) -> Timestamp:
