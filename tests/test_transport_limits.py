@@ -298,3 +298,12 @@ def test_gzip_body_within_the_limit_is_read(scripted_server: ScriptedServer, no_
     )
     with Client(token=TOKEN, base_url=scripted_server.url) as client:
         assert client.users.pats.get(personal_access_token_id=USER_ID).description == "zipped"
+
+
+@pytest.mark.parametrize("timeout", [float("inf"), float("nan"), -1.0, 1e300])
+def test_unusable_timeouts_are_configuration_errors(timeout: float, no_env: None) -> None:
+    """Before, ``Client(timeout=inf)`` crashed with OverflowError on the first call."""
+    with pytest.raises(ConfigurationError, match="timeout"):
+        Client(token=TOKEN, base_url="http://127.0.0.1:9", timeout=timeout)
+    with pytest.raises(ConfigurationError, match="timeout"):
+        AsyncClient(token=TOKEN, base_url="http://127.0.0.1:9", timeout=timeout)
