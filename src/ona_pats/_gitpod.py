@@ -403,7 +403,37 @@ class AsyncUsersResource:
         self.pats = AsyncPatsResource(client)
 
 
-class Gitpod:
+class _GitpodBase:
+    """What both reference-SDK clients share: the options they pass on, ``base_url``, repr."""
+
+    _client: Client | AsyncClient
+
+    @staticmethod
+    def _options(
+        bearer_token: str | None,
+        base_url: str | None,
+        timeout: float | None,
+        max_retries: int,
+        default_headers: Mapping[str, str] | None,
+    ) -> dict[str, Any]:
+        return {
+            "token": bearer_token,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+            "default_headers": default_headers,
+        }
+
+    @property
+    def base_url(self) -> str:
+        """The base URL calls are sent to."""
+        return self._client.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._client.base_url!r})"
+
+
+class Gitpod(_GitpodBase):
     """The reference SDK's client (``from gitpod import Gitpod``), over :class:`Client`.
 
     ```python
@@ -436,20 +466,10 @@ class Gitpod:
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        self._client = Client(
-            token=bearer_token,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            http_client=http_client,
-        )
-        self.users = UsersResource(self._client)
-
-    @property
-    def base_url(self) -> str:
-        """The base URL calls are sent to."""
-        return self._client.base_url
+        options = self._options(bearer_token, base_url, timeout, max_retries, default_headers)
+        self._client: Client = Client(**options, http_client=http_client)
+        client = self._client
+        self.users = UsersResource(client)
 
     def close(self) -> None:
         """Close the connections this client opened."""
@@ -466,11 +486,8 @@ class Gitpod:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return f"Gitpod(base_url={self._client.base_url!r})"
 
-
-class AsyncGitpod:
+class AsyncGitpod(_GitpodBase):
     """The reference SDK's async client (``from gitpod import AsyncGitpod``).
 
     Takes the arguments of :class:`Gitpod`, with an ``httpx.AsyncClient`` as ``http_client``.
@@ -486,20 +503,10 @@ class AsyncGitpod:
         default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        self._client = AsyncClient(
-            token=bearer_token,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            http_client=http_client,
-        )
-        self.users = AsyncUsersResource(self._client)
-
-    @property
-    def base_url(self) -> str:
-        """The base URL calls are sent to."""
-        return self._client.base_url
+        options = self._options(bearer_token, base_url, timeout, max_retries, default_headers)
+        self._client: AsyncClient = AsyncClient(**options, http_client=http_client)
+        client = self._client
+        self.users = AsyncUsersResource(client)
 
     async def close(self) -> None:
         """Close the connections this client opened."""
@@ -515,6 +522,3 @@ class AsyncGitpod:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-    def __repr__(self) -> str:
-        return f"AsyncGitpod(base_url={self._client.base_url!r})"
