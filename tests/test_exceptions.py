@@ -276,6 +276,7 @@ def test_sync_token_never_in_error_text(scripted_server: ScriptedServer, no_env:
     assert TOKEN not in info.value.message
     assert TOKEN not in str(info.value.__cause__)
     assert TOKEN not in repr(info.value.__cause__)
+    assert TOKEN not in repr(info.value.__context__)
 
 
 def test_all_errors_are_ona_pats_errors() -> None:

@@ -94,7 +94,6 @@ class _BaseClient:
         use_get: bool,
         default_headers: Mapping[str, str] | None,
         allow_insecure_http: bool,
-        read_max_bytes: int | None,
         reader: _transport.URLReader | None,
     ) -> None:
         self._token = BearerToken(resolve_token(token))
@@ -109,7 +108,6 @@ class _BaseClient:
         self._timeout = timeout
         self._policy = RetryPolicy(max_retries=max_retries)
         self._use_get = use_get
-        self._read_max_bytes = read_max_bytes
         self._reader = reader
         # Built once; connectrpc copies them into each request.
         self._headers: dict[str, str] = {"user-agent": f"ona-pats/{__version__}"}
@@ -223,7 +221,6 @@ class Client(_BaseClient):
             use_get=use_get,
             default_headers=default_headers,
             allow_insecure_http=allow_insecure_http,
-            read_max_bytes=read_max_bytes,
             reader=None if http_client is None else _httpx_reader(),
         )
         self._sleep: SyncSleep = time.sleep if sleep is None else sleep
@@ -314,9 +311,8 @@ class AsyncClient(_BaseClient):
         default_headers: headers added to every request.
         allow_insecure_http: allow sending the token over plain ``http://`` to a host that
             is not loopback.
-        read_max_bytes: the largest response body accepted (``None``: no limit). The default
-            transport checks it once the body is read; an ``httpx.AsyncClient`` stops reading
-            at the limit.
+        read_max_bytes: the largest response body accepted (``None``: no limit): a declared
+            length over it fails before reading, any other body stops at it.
         sleep: the sleep used between retries (``asyncio.sleep``); tests inject their own.
 
     Raises:
@@ -348,7 +344,6 @@ class AsyncClient(_BaseClient):
             use_get=use_get,
             default_headers=default_headers,
             allow_insecure_http=allow_insecure_http,
-            read_max_bytes=read_max_bytes,
             reader=None if http_client is None else _httpx_reader(),
         )
         self._sleep: AsyncSleep = asyncio.sleep if sleep is None else sleep

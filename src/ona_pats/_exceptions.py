@@ -433,8 +433,13 @@ class map_connect_errors:
         if isinstance(exc, ConnectError):
             error = translate(exc, meta.http_status, meta.headers, self.redact)
             raw = exc.message
-            cause: ConnectError = exc
-            if isinstance(raw, str) and self.redact(raw) != raw:
-                # A server that echoed the token must not get it shown in the chain either.
-                cause = ConnectError(exc.code, self.redact(raw), details=exc.details)
-            raise error from cause
+            if not isinstance(raw, str) or self.redact(raw) == raw:
+                raise error from exc
+            # A server echoed the token: chain a redacted copy, and keep the original out of
+            # reach (raising here would make it the new error's __context__).
+            scrubbed = ConnectError(exc.code, self.redact(raw), details=exc.details)
+            try:
+                raise error from scrubbed
+            except APIError as raised:
+                raised.__context__ = None
+                raise

@@ -281,6 +281,17 @@ class _Policy:
             raise refuse("another origin")
         return target
 
+    def declared(self, headers: pyqwest.Headers, status: int) -> int | None:
+        """The body length the response declares, if any, checked against the limit.
+
+        Raises:
+            ResponseTooLarge: the declared length is over the limit; nothing was read.
+        """
+        length = declared_length(headers)
+        if length is not None and self.limit is not None and length > self.limit:
+            raise _too_large(self.limit, status, headers)
+        return length
+
     def passes(self, headers: pyqwest.Headers, status: int) -> bool:
         """Whether a body can be handed on unread: a 200 with a length within the limit.
 
@@ -289,9 +300,7 @@ class _Policy:
         Raises:
             ResponseTooLarge: the declared length is over the limit; nothing was read.
         """
-        length = declared_length(headers)
-        if length is not None and self.limit is not None and length > self.limit:
-            raise _too_large(self.limit, status, headers)
+        length = self.declared(headers, status)
         return status == 200 and (length is not None or self.limit is None)
 
 
@@ -435,8 +444,7 @@ class AsyncTransport:
         status, headers = response.status, response.headers
         budget = _Budget(self._policy.limit, status, headers)
         try:
-            self._policy.passes(headers, status)  # refuses a declared length over the limit
-            length = declared_length(headers)
+            length = self._policy.declared(headers, status)
             chunks = response.content
             if length is None:
                 async for chunk in chunks:
@@ -446,11 +454,14 @@ class AsyncTransport:
                 # every await here crosses into the transport's runtime and back.
                 got = 0
                 while got < length:
-                    chunk = await anext(chunks)
+                    try:
+                        chunk = await anext(chunks)
+                    except StopAsyncIteration:  # a cut body must not decode as a shorter one
+                        raise pyqwest.ReadError(
+                            f"the response body ended after {got} of its {length} bytes"
+                        ) from None
                     budget.take(chunk)
                     got += len(chunk)
-        except StopAsyncIteration:
-            pass  # shorter than declared: the transport reports a cut body itself
         except BaseException:
             await response.aclose()
             raise
@@ -517,14 +528,6 @@ def _replayable(content: bytes | Iterator[bytes]) -> bytes:
 
 
 # --- the default transports ------------------------------------------------------------------
-
-
-class PyqwestReader:
-    """pyqwest reads URLs by the rules :func:`canonical_url` applies: nothing to add."""
-
-    def origin(self, url: str) -> Origin:
-        """The origin of ``url`` for pyqwest."""
-        return origin_of(canonical_url(url))
 
 
 def _otel_configured() -> bool:

@@ -37,8 +37,6 @@ def connection_cap() -> int:
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a header deadline and a cap on open connections."""
 
-    #: Connections open across the process's guarded servers.
-    open_connections = 0
     cap = connection_cap()
     header_timeout_s = HEADER_TIMEOUT_S
 
@@ -47,16 +45,16 @@ class GuardedH11Protocol(H11Protocol):
         self._head = b""
         self._head_done = False
         self._deadline: asyncio.TimerHandle | None = None
-        self._counted = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Count the connection; close it at once over the cap, else start the deadline."""
+        """Close the connection at once over the cap, else start the header deadline.
+
+        uvicorn keeps the server's open connections in ``self.connections``.
+        """
         super().connection_made(transport)
-        if GuardedH11Protocol.open_connections >= GuardedH11Protocol.cap:
+        if len(self.connections) > self.cap:
             transport.close()
             return
-        GuardedH11Protocol.open_connections += 1
-        self._counted = True
         self._deadline = asyncio.get_running_loop().call_later(
             self.header_timeout_s, self._headers_late
         )
@@ -72,11 +70,8 @@ class GuardedH11Protocol(H11Protocol):
         super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Uncount the connection."""
+        """Stop the header deadline."""
         self._cancel_deadline()
-        if self._counted:
-            GuardedH11Protocol.open_connections -= 1
-            self._counted = False
         super().connection_lost(exc)
 
     def _cancel_deadline(self) -> None:
