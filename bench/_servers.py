@@ -265,6 +265,7 @@ async def _serve_ona(spec: dict[str, Any], stop: asyncio.Event) -> tuple[Any, in
     import uvicorn
 
     from ona_pats.server._app import create_app
+    from ona_pats.server._connections import GuardedH11Protocol
     from ona_pats.server._store import Store
 
     store = Store(spec["db"])
@@ -275,6 +276,7 @@ async def _serve_ona(spec: dict[str, Any], stop: asyncio.Event) -> tuple[Any, in
         "lifespan": "off",
         "ws": "none",
         "access_log": False,
+        "http": GuardedH11Protocol,
     }
     if spec["scheme"] == "https":
         options.update(ssl_certfile=spec["certfile"], ssl_keyfile=spec["keyfile"])

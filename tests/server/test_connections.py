@@ -5,11 +5,14 @@ open for minutes, and at about 20,000 the process ran out of file descriptors)."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import time
 from collections.abc import Iterator
+from typing import Any, cast
 
+import h11
 import pytest
 
 from ona_pats import Client
@@ -75,6 +78,66 @@ def test_connections_over_the_cap_are_closed_at_once(
     finally:
         for sock in held:
             sock.close()
+
+
+class _RecordingTransport:
+    """The socket transport under the protocol, recording each write that reaches it."""
+
+    def __init__(self, inner: asyncio.Transport, writes: list[bytes]) -> None:
+        self._inner = inner
+        self._writes = writes
+
+    def write(self, data: bytes) -> None:
+        self._writes.append(bytes(data))
+        self._inner.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_each_unary_response_reaches_the_socket_in_one_write(
+    served: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each response is written at once and framed by its Content-Length.
+
+    A head written apart from its body, or a chunked body (whose last frame comes after the
+    data), lets a client see the response while the connection is still busy; hyper's pool
+    then opens a second connection for the client's next call.
+    """
+    writes: list[bytes] = []
+    made = GuardedH11Protocol.connection_made
+
+    def recording(self: GuardedH11Protocol, transport: asyncio.Transport) -> None:
+        made(self, cast("asyncio.Transport", _RecordingTransport(transport, writes)))
+
+    monkeypatch.setattr(GuardedH11Protocol, "connection_made", recording)
+    pat = served.create_user_token(description="one write")
+    with Client(token=pat.token, base_url=served.base_url, max_retries=0) as client:
+        for _ in range(12):
+            client.users.pats.get(personal_access_token_id=pat.id)
+        assert len(list(client.users.pats.list())) == 1
+    assert len(writes) == 13
+    assert all(_is_one_whole_response(write) for write in writes)
+
+
+def _is_one_whole_response(data: bytes) -> bool:
+    """Whether ``data`` holds exactly one complete HTTP/1.1 response framed by its length."""
+    conn = h11.Connection(h11.CLIENT)
+    conn.send(
+        h11.Request(method="POST", target="/", headers=[("Host", "x"), ("Content-Length", "0")])
+    )
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(data)
+    while True:
+        event = conn.next_event()
+        if event is h11.NEED_DATA:
+            return False
+        if isinstance(event, h11.Response) and not any(
+            name == b"content-length" for name, _ in event.headers
+        ):
+            return False
+        if isinstance(event, h11.EndOfMessage):
+            return conn.trailing_data == (b"", False)
 
 
 def test_a_repeated_log_line_is_dropped_and_counted() -> None:

@@ -77,10 +77,14 @@ def create_app(store: Store) -> ASGIApp:
 
 
 def _middleware(app: Any, store: Store) -> ASGIApp:
-    """Wrap the Connect app: the URL query parameters and a request id.
+    """Wrap the Connect app: the URL query parameters, a request id, whole responses.
 
     Handlers read the query parameters through ``QUERY_PARAMS``; every response, errors
-    included, carries an ``x-request-id`` for the client's ``APIError.request_id``. gRPC
+    included, carries an ``x-request-id`` for the client's ``APIError.request_id``. A response
+    sent in one body message (every unary one) gets a ``Content-Length``: connectrpc leaves it
+    out, and a chunked body ends with a frame of its own, which keeps the client's HTTP/1.1
+    connection busy after the client has the response (hyper's pool then opens a second
+    connection for the next call). gRPC
     requests the server cannot answer (no response trailers) are refused here, as connectrpc
     would raise on them.
     """
@@ -93,10 +97,19 @@ def _middleware(app: Any, store: Store) -> ASGIApp:
         reset = QUERY_PARAMS.set(parse_qs(raw, keep_blank_values=True))
         request_id = uuid.uuid4().hex.encode()
 
+        start: MutableMapping[str, Any] | None = None
+
         async def send_with_id(message: MutableMapping[str, Any]) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
                 headers = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id)]
-                message = {**message, "headers": headers}
+                start = {**message, "headers": headers}
+                return
+            if start is not None:
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    start["headers"] = _with_length(start["headers"], len(message["body"]))
+                await send(start)
+                start = None
             await send(message)
 
         caller_reset = None
@@ -129,6 +142,12 @@ def _middleware(app: Any, store: Store) -> ASGIApp:
             QUERY_PARAMS.reset(reset)
 
     return middleware
+
+
+def _with_length(headers: list[tuple[bytes, bytes]], length: int) -> list[tuple[bytes, bytes]]:
+    if any(name.lower() == b"content-length" for name, _ in headers):
+        return headers
+    return [*headers, (b"content-length", str(length).encode())]
 
 
 def _get_message_decodes(params: Mapping[str, Sequence[str]]) -> bool:

@@ -1,10 +1,18 @@
-"""Connection limits of the embedded server: a deadline for a request's headers, a cap on
-open connections, and a log that cannot be flooded by repeating one line.
+"""Connections of the embedded server: a deadline for a request's headers, a cap on open
+connections, one write per response, and a log that cannot be flooded by repeating one line.
 
 uvicorn bounds idle keep-alive connections but not a connection that sends half a request
 and waits: thousands of those held file descriptors for minutes. :class:`GuardedH11Protocol`
 is uvicorn's HTTP/1.1 protocol (passed as ``http=`` to ``uvicorn.Config``) with two limits of
 its own, kept with the asyncio ``Protocol`` methods only.
+
+uvicorn writes a response's head and its body to the socket separately. A client that reads
+the head before the body arrives gets the response while its HTTP/1.1 connection is still
+busy; hyper's pool (under pyqwest and reqwest) then races a new connection for the caller's
+next request against the return of this one, and often opens it (hyperium/hyper#4134). A
+:class:`_CoalescingTransport` sends what one step of the event loop wrote in one write, so a
+unary response (head and body written back to back) arrives whole and the connection is idle
+again by the time the client sees it.
 """
 
 from __future__ import annotations
@@ -34,6 +42,74 @@ def connection_cap() -> int:
     return max(16, min(MAX_CONNECTIONS, soft // 2))
 
 
+class _CoalescingTransport(asyncio.Transport):
+    """A transport that joins the writes of one event-loop step into one write.
+
+    Every other method is the wrapped transport's; data held for the next step counts in
+    :meth:`get_write_buffer_size`, and closing sends it first.
+    """
+
+    def __init__(self, inner: asyncio.Transport) -> None:
+        super().__init__(inner.get_extra_info("peername"))
+        self._inner = inner
+        self._held: list[bytes | bytearray | memoryview] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Hold ``data`` until the end of this step of the event loop."""
+        if not self._held:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._held.append(data)
+
+    def _flush(self) -> None:
+        held, self._held = self._held, []
+        if held and not self._inner.is_closing():
+            self._inner.write(b"".join(held))
+
+    def close(self) -> None:
+        """Send what is held, then close."""
+        self._flush()
+        self._inner.close()
+
+    def abort(self) -> None:
+        """Close at once; what is held is dropped."""
+        self._held = []
+        self._inner.abort()
+
+    def is_closing(self) -> bool:
+        return self._inner.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._inner.get_extra_info(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return self._inner.get_write_buffer_size() + sum(len(chunk) for chunk in self._held)
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._inner.set_write_buffer_limits(high, low)
+
+    def pause_reading(self) -> None:
+        self._inner.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._inner.resume_reading()
+
+    def is_reading(self) -> bool:
+        return self._inner.is_reading()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._inner.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._inner.get_protocol()
+
+    def can_write_eof(self) -> bool:
+        return self._inner.can_write_eof()
+
+    def write_eof(self) -> None:
+        self._flush()
+        self._inner.write_eof()
+
+
 class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with a header deadline and a cap on open connections."""
 
@@ -51,6 +127,7 @@ class GuardedH11Protocol(H11Protocol):
 
         uvicorn keeps the server's open connections in ``self.connections``.
         """
+        transport = _CoalescingTransport(transport)
         super().connection_made(transport)
         if len(self.connections) > self.cap:
             transport.close()
