@@ -36,7 +36,7 @@ def test_readme_examples_run(
         code = compile(block, f"{SECTION.name}[python block {number}]", "exec")
         exec(code, namespace)  # noqa: S102 - the documented examples are the test
     out = capsys.readouterr().out
-    assert "no such token: Code.NOT_FOUND 404" in out
+    assert "no such token: not_found 404" in out
     assert "rejected before sending: personal_access_token_id" in out
     assert "POST /gitpod.v1.UserService/ListPersonalAccessTokens" in out
     assert all(r.headers["authorization"] == f"Bearer {TOKEN}" for r in scripted_server.requests)

@@ -199,7 +199,8 @@ def _client(args: argparse.Namespace) -> Client:
     from ._client import Client
 
     try:
-        resolve_token(None)  # the client's own lookup, to tell "no token" from other problems
+        # The client's own lookup, to tell "no token" from other problems.
+        resolve_token(None, from_code=False)
     except ConfigurationError as exc:
         raise CLIError(str(exc), ExitCode.UNAUTHENTICATED) from exc
 

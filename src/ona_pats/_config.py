@@ -28,8 +28,13 @@ def _first_env(names: tuple[str, ...], environ: Mapping[str, str]) -> str | None
     return None
 
 
-def resolve_token(token: str | None, environ: Mapping[str, str] | None = None) -> str:
+def resolve_token(
+    token: str | None, environ: Mapping[str, str] | None = None, *, from_code: bool = True
+) -> str:
     """Return the API token: the argument, else ``ONA_API_KEY``, else ``GITPOD_API_KEY``.
+
+    ``from_code`` says whether the caller could pass the token as an argument: the message
+    for a missing token suggests ``token=...`` only then (the CLI takes no token argument).
 
     Raises:
         ConfigurationError: no token was found; the message names where it was looked for.
@@ -42,14 +47,17 @@ def resolve_token(token: str | None, environ: Mapping[str, str] | None = None) -
     found = _first_env(TOKEN_ENV_VARS, env)
     if found is not None:
         return found
-    message = (
-        "no API token: pass token=... or set the ONA_API_KEY or GITPOD_API_KEY environment variable"
-    )
+    message = "no API token: set the ONA_API_KEY or GITPOD_API_KEY environment variable"
+    if from_code:
+        message = message.replace(": set", ": pass token=... or set", 1)
     if env.get(CI_TOKEN_ENV_VAR):
         message += (
             f"; {CI_TOKEN_ENV_VAR} is set but not read by ona_pats: pass it on with "
-            f'ONA_API_KEY="${CI_TOKEN_ENV_VAR}" or Client(token=os.environ["{CI_TOKEN_ENV_VAR}"])'
+            f'ONA_API_KEY="${CI_TOKEN_ENV_VAR}"'
         )
+        if from_code:
+            message += f' or Client(token=os.environ["{CI_TOKEN_ENV_VAR}"])'
+
     raise ConfigurationError(message)
 
 

@@ -31,7 +31,7 @@ def check_uuid(field: str, value: object) -> str:
 
 
 def check_page_size(value: object) -> int:
-    """Return ``value`` if it is a page size the server accepts (1..100; 0 means 25).
+    """Return ``value`` if it is a page size the server accepts (0..100; 0 means the default, 25).
 
     Raises:
         ValidationError: it is not an int in 0..100.

@@ -65,6 +65,17 @@ def test_missing_token_is_an_authentication_error_naming_the_variables(server: S
     line = _one_line(result.err)
     assert "ONA_API_KEY" in line
     assert "GITPOD_API_KEY" in line
+    assert "token=" not in line  # the CLI takes no token argument
+
+
+def test_missing_token_with_gitpod_token_set_says_how_to_pass_it_on(server: Server) -> None:
+    env = _run.environment(server.base_url, None, GITPOD_TOKEN="not-read")
+    result = _run.run("list", env=env)
+    assert result.code == 3
+    line = _one_line(result.err)
+    assert 'ONA_API_KEY="$GITPOD_TOKEN"' in line
+    assert "Client(" not in line
+    assert "not-read" not in line
 
 
 def test_token_over_plain_http_to_a_remote_host_is_a_usage_error(user: IssuedToken) -> None:

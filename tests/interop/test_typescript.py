@@ -4,9 +4,12 @@ README's TypeScript example runs against the embedded server."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ import pytest
 import ona_pats
 from ona_pats.server import Server
 
-from .conftest import ROOT, TSC, VECTORS, node_tool, run_tsx
+from .conftest import ROOT, TSC, VECTORS, node_command, node_tool, run_tsx
 
 README_SECTION = ROOT / "docs" / "readme" / "other-languages.md"
 EXAMPLE = ROOT / "interop" / "example.ts"
@@ -85,3 +88,85 @@ def test_readme_example_runs_against_the_embedded_server() -> None:
 
     assert re.fullmatch(r"created a token \(secret \d+ characters, shown once\)", lines[0])
     assert lines[-2:] == [f"got {created}, read-only: false", f"deleted {created}"]
+
+
+def _console_lines(section: str, first: str) -> list[str]:
+    """The command lines of the README's console block that starts with ``first``."""
+    for block in re.findall(r"```console\n(.*?)```", section, flags=re.DOTALL):
+        if block.startswith(first):
+            return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+    raise AssertionError(f"no console block starting with {first!r}")
+
+
+def _yaml_block(section: str) -> str:
+    blocks: list[str] = re.findall(r"```yaml\n(# buf.gen.yaml\n.*?)```", section, flags=re.DOTALL)
+    return blocks[0]
+
+
+@pytest.mark.parametrize("as_documented", [True, False], ids=["documented", "without-type-module"])
+def test_new_project_instructions_run_from_an_empty_directory(
+    tmp_path: Path, as_documented: bool
+) -> None:
+    """The README's steps for a new npm project, from an empty directory: its `npm init` and
+    `npm pkg set`, its buf.gen.yaml over a copy of proto/, and the example against the
+    embedded server. The `npm install` lines are replaced by this repository's node_modules
+    (the same packages, pinned; tests reach no registry). Without `"type": "module"` the
+    example's top-level await fails, which is why the README says to set it."""
+    section = README_SECTION.read_text()
+    lines = _console_lines(section, "mkdir my-app")
+    project = tmp_path / "my-app"
+    project.mkdir()
+    npm = shutil.which("npm")
+    assert npm is not None, "npm is not on PATH"
+    for line in lines:
+        line = line.removeprefix("mkdir my-app && cd my-app && ")  # the directory is made here
+        if line.startswith("npm install") or ("type=module" in line and not as_documented):
+            continue
+        argv = shlex.split(line)
+        done = subprocess.run(
+            argv, cwd=project, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == 0, done.stderr
+    assert ("module" in (project / "package.json").read_text()) is as_documented
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    shutil.copytree(ROOT / "proto", project / "proto")
+    (project / "buf.gen.yaml").write_text(_yaml_block(section))
+    env = {
+        **os.environ,
+        "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    generated = subprocess.run(
+        [shutil.which("buf", path=str(Path(sys.executable).parent)) or "buf", "generate"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert generated.returncode == 0, generated.stderr
+    assert (project / "gen" / "es" / "gitpod" / "v1" / "user_pb.ts").is_file()
+    (project / "interop").mkdir()
+    shutil.copy(EXAMPLE, project / "interop" / "example.ts")
+    with Server() as srv:
+        assert srv.admin_token is not None
+        env.update(
+            ONA_BASE_URL=srv.base_url, ONA_API_KEY=srv.admin_token, ONA_USER_ID=srv.admin_user_id
+        )
+        result = subprocess.run(
+            [*node_command("interop/example.ts")],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    if as_documented:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[-1].startswith("deleted ")
+    else:
+        assert result.returncode != 0
+        assert (
+            'Top-level await is currently not supported with the "cjs" output format'
+            in result.stderr
+        )
