@@ -40,7 +40,7 @@ def test_scripts_demo_is_the_readme_command() -> None:
     script = ROOT / "scripts" / "demo"
     assert os.access(script, os.X_OK)
     text = script.read_text()
-    assert 'source "$(dirname "$0")/_venv.sh"' in text
+    assert 'ONA_PATS_INSTALL=server source "$(dirname "$0")/_venv.sh"' in text
     assert "python -m ona_pats demo" in text
 
 
