@@ -1,5 +1,6 @@
 """ona-pats: the schema-first Python client for Ona's personal access token API."""
 
+from ._bulk import DeleteOutcome, Outcome
 from ._client import AsyncClient, Client
 from ._exceptions import (
     AbortedError,
@@ -69,6 +70,7 @@ __all__ = [
     "ConfigurationError",
     "DataLossError",
     "DeadlineExceededError",
+    "DeleteOutcome",
     "FailedPreconditionError",
     "Gitpod",
     "InternalError",
@@ -78,6 +80,7 @@ __all__ = [
     "NotFoundError",
     "OnaPatsError",
     "OutOfRangeError",
+    "Outcome",
     "Page",
     "Pager",
     "PaginationError",

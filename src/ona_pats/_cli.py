@@ -9,6 +9,7 @@ taken from the command line, where ``ps`` would show it, and never printed back.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import threading
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from connectrpc.code import Code
 
 from . import _cli_format as fmt
+from . import _cli_lifecycle as lifecycle
+from ._bulk import MAX_CONCURRENCY, DeleteOutcome
 from ._cli_errors import EXIT_CODES_HELP, PROG, CLIError, ExitCode, describe, report
 from ._config import resolve_token
 from ._exceptions import ConfigurationError, RotationError
@@ -187,6 +190,59 @@ def _configure_rotate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help='print {"token": ...}')
 
 
+def _configure_audit(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON document")
+    parser.add_argument(
+        "--expiring-within",
+        type=_duration,
+        default=timedelta(days=7),
+        metavar="DURATION",
+        help="a token expiring within this needs attention (default 7d)",
+    )
+    parser.add_argument(
+        "--unused-for",
+        type=_duration,
+        default=timedelta(days=90),
+        metavar="DURATION",
+        help="a token not used for longer needs attention (default 90d)",
+    )
+    parser.add_argument(
+        "--user-id", dest="user_ids", action="append", metavar="UUID", help="only these users'"
+    )
+
+
+def _configure_prune(parser: argparse.ArgumentParser) -> None:
+    rules = parser.add_argument_group("rules (a token matching any condition goes)")
+    rules.add_argument("--expired", action="store_true", help="tokens past their expiry")
+    rules.add_argument(
+        "--unused-for",
+        type=_duration,
+        metavar="DURATION",
+        help="tokens not used for longer (never used: created longer ago)",
+    )
+    rules.add_argument("--never-used", action="store_true", help="tokens never used")
+    rules.add_argument(
+        "--user-id",
+        dest="user_ids",
+        action="append",
+        metavar="UUID",
+        help="only these users' tokens; alone: all of them (repeatable)",
+    )
+    parser.add_argument(
+        "--keep", action="append", metavar="UUID", help="never delete this token (repeatable)"
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print what would be deleted")
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--concurrency",
+        type=_bounded(1, MAX_CONCURRENCY),
+        default=8,
+        metavar="N",
+        help="deletes in flight at once (default 8)",
+    )
+    parser.add_argument("--json", action="store_true", help="JSON lines, one token per line")
+
+
 def _configure_demo(parser: argparse.ArgumentParser) -> None:
     del parser  # no options of its own
 
@@ -195,17 +251,20 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
 # Commands
 
 
-def _client(args: argparse.Namespace) -> Client:
-    from ._client import Client
-
+def _client_options(args: argparse.Namespace) -> dict[str, Any]:
     try:
         # The client's own lookup, to tell "no token" from other problems.
         resolve_token(None, from_code=False)
     except ConfigurationError as exc:
         raise CLIError(str(exc), ExitCode.UNAUTHENTICATED) from exc
-
     options = {"base_url": args.base_url, "protocol": args.protocol, "timeout": args.timeout}
-    return Client(**{key: value for key, value in options.items() if value is not None})
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _client(args: argparse.Namespace) -> Client:
+    from ._client import Client
+
+    return Client(**_client_options(args))
 
 
 def _out(text: str = "") -> None:
@@ -260,18 +319,18 @@ def _pages(
     args: argparse.Namespace, client: Client
 ) -> Iterator[Page[user_pb2.PersonalAccessToken]]:
     filter_: PatListFilter | None = {"user_ids": args.user_ids} if args.user_ids else None
+    page_size, page_token = getattr(args, "page_size", None), getattr(args, "page_token", None)
     pager = client.users.pats.list(
-        filter=filter_, page_size=args.page_size, token=args.page_token, total_timeout=args.timeout
+        filter=filter_, page_size=page_size, token=page_token, total_timeout=args.timeout
     )
     return iter(pager.pages())
 
 
 def _collect(
-    args: argparse.Namespace, client: Client
+    args: argparse.Namespace, client: Client, *, follow: bool
 ) -> tuple[list[user_pb2.PersonalAccessToken], str]:
-    """Fetch one page, or every page with --all, drawing progress on a terminal."""
+    """Fetch one page, or every page if ``follow``, drawing progress on a terminal."""
     pages = _pages(args, client)
-    follow = args.all or args.expiring_within is not None
     progress = fmt.Progress(sys.stderr, enabled=follow and sys.stderr.isatty())
     pats: list[user_pb2.PersonalAccessToken] = []
     next_token = ""
@@ -290,7 +349,9 @@ def _collect(
 def _run_list(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     with _client(args) as client:
-        pats, next_token = _collect(args, client)
+        pats, next_token = _collect(
+            args, client, follow=args.all or args.expiring_within is not None
+        )
     if args.expiring_within is not None:
         pats = fmt.expiring_within(pats, args.expiring_within, now)
     _print_pats(pats, as_json=args.json, now=now)
@@ -394,6 +455,116 @@ def _rotation_incomplete(old_id: str, exc: RotationError) -> CLIError:
     )
 
 
+def _run_audit(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        pats, _ = _collect(args, client, follow=True)
+    report = lifecycle.audit(pats, datetime.now(UTC), args.expiring_within, args.unused_for)
+    if args.json:
+        _out(fmt.json_line(lifecycle.audit_document(report)))
+    else:
+        _out(lifecycle.render_audit(report))
+    return ExitCode.ATTENTION if report.attention else ExitCode.OK
+
+
+def _run_prune(args: argparse.Namespace) -> int:
+    rules = lifecycle.Rules(
+        expired=args.expired,
+        unused_for=args.unused_for,
+        never_used=args.never_used,
+        user_ids=frozenset(args.user_ids or ()),
+        keep=frozenset(args.keep or ()),
+    )
+    if not rules.any:
+        raise CLIError(
+            "prune needs a rule: --expired, --unused-for DURATION, --never-used or --user-id UUID",
+            ExitCode.USAGE,
+        )
+    if not (args.dry_run or args.yes or sys.stdin.isatty()):
+        raise CLIError(
+            "refusing to delete without confirmation: stdin is not a terminal; pass --yes "
+            "(or --dry-run to see what would be deleted)",
+            ExitCode.USAGE,
+        )
+    with _client(args) as client:
+        pats, _ = _collect(args, client, follow=True)
+    # After the listing, which the server counts as a use of the caller's own token.
+    plan = lifecycle.plan(pats, rules, datetime.now(UTC))
+    for rule, facts in plan.kept:
+        _note(f"{PROG}: keeping {facts.pat.id}: {rule}")
+        if args.json:
+            _out(fmt.json_line(lifecycle.outcome_document(rule, facts, "kept", None)))
+    if not plan.delete:
+        _note(f"{PROG}: no token to delete")
+        return ExitCode.OK
+    if args.dry_run:
+        _print_plan(plan.delete, as_json=args.json)
+        _note(f"{PROG}: dry run: {len(plan.delete)} tokens would be deleted; nothing was")
+        return ExitCode.OK
+    if not args.yes and not _confirm_plan(plan.delete):
+        raise CLIError("not confirmed; nothing was deleted")
+    outcomes = asyncio.run(_delete_many(args, [facts.pat.id for _, facts in plan.delete]))
+    return _report_prune(plan.delete, outcomes, as_json=args.json)
+
+
+def _print_plan(entries: list[tuple[str, lifecycle.Facts]], *, as_json: bool) -> None:
+    if as_json:
+        for rule, facts in entries:
+            _out(fmt.json_line(lifecycle.outcome_document(rule, facts, "would_delete", None)))
+    else:
+        _out(lifecycle.render_plan(entries, datetime.now(UTC)))
+
+
+def _confirm_plan(entries: list[tuple[str, lifecycle.Facts]]) -> bool:
+    sys.stderr.write(lifecycle.render_plan(entries, datetime.now(UTC)) + "\n")
+    sys.stderr.write(
+        f"Delete these {len(entries)} personal access tokens? Anything using them stops "
+        "working; this cannot be undone. [y/N] "
+    )
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in {"y", "yes"}
+
+
+async def _delete_many(args: argparse.Namespace, ids: list[str]) -> list[DeleteOutcome]:
+    from ._client import AsyncClient
+
+    progress = fmt.Progress(sys.stderr, enabled=sys.stderr.isatty(), noun="deleting tokens")
+    async with AsyncClient(**_client_options(args)) as client:
+        try:
+            return await client.users.pats.delete_many(
+                ids,
+                concurrency=args.concurrency,
+                on_outcome=lambda outcome: progress.update(1, of=len(ids)),
+            )
+        finally:
+            progress.clear()
+
+
+def _report_prune(
+    entries: list[tuple[str, lifecycle.Facts]],
+    outcomes: list[DeleteOutcome],
+    *,
+    as_json: bool,
+) -> int:
+    left = [outcome for outcome in outcomes if not outcome.gone]
+    for (rule, facts), outcome in zip(entries, outcomes, strict=True):
+        error = lifecycle.error_text(outcome)
+        if as_json:
+            _out(fmt.json_line(lifecycle.outcome_document(rule, facts, outcome.outcome, error)))
+        elif not outcome.gone:
+            said = "may or may not be deleted" if outcome.outcome == "unknown" else "not deleted"
+            _note(f"{PROG}: {outcome.outcome}: {facts.pat.id} {said}: {error}")
+    gone = len(outcomes) - len(left)
+    summary = f"Deleted {gone} of {len(outcomes)} tokens."
+    if left:
+        unknown = sum(outcome.outcome == "unknown" for outcome in left)
+        summary += f" {len(left) - unknown} failed, {unknown} unknown (see above)."
+    if not as_json:
+        _out(summary)
+    else:
+        _note(f"{PROG}: {summary}")
+    return ExitCode.PRUNE_INCOMPLETE if left else ExitCode.OK
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     _server_module()
     from ._demo import run_demo
@@ -410,6 +581,8 @@ _COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], _Hand
     "create": ("create a token and print its secret once", _configure_create, _run_create),
     "delete": ("delete (revoke) a token", _configure_delete, _run_delete),
     "rotate": ("replace a token with a new one, then delete it", _configure_rotate, _run_rotate),
+    "audit": ("report on every token: expired, unused, expiring", _configure_audit, _run_audit),
+    "prune": ("delete tokens by rule: expired, unused, never used", _configure_prune, _run_prune),
     "demo": ("run the demo against a throwaway local server", _configure_demo, _run_demo),
 }
 

@@ -32,6 +32,8 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 4  # the named token does not exist (or is not yours)
     PERMISSION_DENIED = 5  # the token may not do this, e.g. a read-only token mutating
     ROTATE_INCOMPLETE = 6  # rotate created the successor but the old token still exists
+    ATTENTION = 7  # audit: some tokens need attention
+    PRUNE_INCOMPLETE = 8  # prune: a token it set out to delete may still exist
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -46,6 +48,8 @@ exit status:
   4    not found: no such token (or not one you may see)
   5    permission denied: e.g. a read-only token asked to delete or create
   6    rotate incomplete: the new token exists, but deleting the old one failed
+  7    audit: some tokens need attention (expired, never used, unused, expiring)
+  8    prune incomplete: a token it set out to delete may still exist
   130  interrupted
 
 environment:

@@ -92,7 +92,8 @@ def short_date(when: datetime | None, now: datetime, *, expiry: bool = False) ->
     return f"{when:%Y-%m-%d} ({said})"
 
 
-_COLUMNS = ("ID", "USER", "DESCRIPTION", "EXPIRES", "LAST USED", "READ-ONLY")
+#: The columns of the token table, in the order of :func:`table_row`.
+COLUMNS = ("ID", "USER", "DESCRIPTION", "EXPIRES", "LAST USED", "READ-ONLY")
 
 
 def table_row(pat: user_pb2.PersonalAccessToken, now: datetime) -> tuple[str, ...]:
@@ -107,12 +108,17 @@ def table_row(pat: user_pb2.PersonalAccessToken, now: datetime) -> tuple[str, ..
     )
 
 
+def render_rows(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Render rows of cells as an aligned, plain-text table under ``header``."""
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in table]
+    return "\n".join(line.rstrip() for line in lines)
+
+
 def render_table(pats: Sequence[user_pb2.PersonalAccessToken], now: datetime) -> str:
     """Render tokens as an aligned, plain-text table with a header line."""
-    rows = [_COLUMNS, *(table_row(pat, now) for pat in pats)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(line.rstrip() for line in lines)
+    return render_rows(COLUMNS, (table_row(pat, now) for pat in pats))
 
 
 def render_details(pat: user_pb2.PersonalAccessToken, now: datetime) -> str:
@@ -166,17 +172,22 @@ class Progress:
 
     stream: IO[str]
     enabled: bool
+    noun: str = "listing tokens"
     pages: int = 0
     items: int = 0
     _drawn: bool = field(default=False, repr=False)
 
-    def update(self, page_items: int) -> None:
-        """Count one more page holding ``page_items`` tokens and redraw the line."""
+    def update(self, page_items: int, *, of: int | None = None) -> None:
+        """Count one more page holding ``page_items`` tokens (or, with ``of``, ``page_items``
+        more done of ``of``) and redraw the line."""
         self.pages += 1
         self.items += page_items
         if self.enabled:
-            noun = "page" if self.pages == 1 else "pages"
-            self.stream.write(f"\r\x1b[Klisting tokens: {self.pages} {noun}, {self.items} tokens")
+            if of is not None:
+                said = f"{self.items} of {of}"
+            else:
+                said = f"{self.pages} {'page' if self.pages == 1 else 'pages'}, {self.items} tokens"
+            self.stream.write(f"\r\x1b[K{self.noun}: {said}")
             self.stream.flush()
             self._drawn = True
 

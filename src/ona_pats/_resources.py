@@ -5,7 +5,8 @@ Request building, validation and response checks are plain functions shared by b
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import builtins
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -13,7 +14,8 @@ from typing import Any, Generic, TypeAlias, TypeVar
 
 from connectrpc.client import ResponseMetadata
 
-from . import _stubs
+from . import _bulk, _stubs
+from ._bulk import DeleteOutcome
 from ._exceptions import InvalidResponseError, OnaPatsError, RotationError
 from ._pagination import AsyncPager, Page, Pager
 from ._retries import check_timeout
@@ -373,6 +375,41 @@ class Pats:
         request = _delete_request(personal_access_token_id)
         self._call(_stubs.DELETE, request, timeout, None, None)
 
+    def delete_many(
+        self,
+        ids: Iterable[str],
+        *,
+        concurrency: int = 8,
+        timeout: float | None = None,
+        on_outcome: Callable[[DeleteOutcome], None] | None = None,
+    ) -> builtins.list[DeleteOutcome]:
+        """Delete many tokens, at most ``concurrency`` at a time (on a thread pool).
+
+        Each id is deleted once, never retried once sent. One failure does not stop the
+        others: each id gets a :class:`DeleteOutcome` saying ``deleted``, ``not_found``,
+        ``failed`` (not sent, or refused by the server) or ``unknown`` (it may have reached
+        the server, but no answer came back).
+
+        Args:
+            ids: the tokens' ids (UUIDs); a repeated id is deleted once.
+            concurrency: the most deletes in flight, 1..256.
+            timeout: each delete's time budget in seconds (default: the client's).
+            on_outcome: called with each outcome as it arrives, from the pool's threads.
+
+        Returns:
+            One outcome per distinct id, in the order of ``ids``.
+
+        Raises:
+            ValidationError: an id is not a UUID, or a bad ``concurrency``; nothing was sent.
+        """
+        checked = _bulk.check_ids(ids)
+        workers = _bulk.check_concurrency(concurrency)
+
+        def delete(pat_id: str) -> None:
+            self.delete(personal_access_token_id=pat_id, timeout=timeout)
+
+        return _bulk.delete_all(delete, checked, workers, on_outcome)
+
     def rotate(
         self,
         *,
@@ -419,7 +456,8 @@ class Users:
 
     def __init__(self, call: SyncCall) -> None:
         self.pats = Pats(call)
-        """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``rotate``."""
+        """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``delete_many``,
+        ``rotate``."""
 
 
 # --- async -------------------------------------------------------------------------------
@@ -633,6 +671,26 @@ class AsyncPats:
         request = _delete_request(personal_access_token_id)
         await self._call(_stubs.DELETE, request, timeout, None, None)
 
+    async def delete_many(
+        self,
+        ids: Iterable[str],
+        *,
+        concurrency: int = 8,
+        timeout: float | None = None,
+        on_outcome: Callable[[DeleteOutcome], None] | None = None,
+    ) -> builtins.list[DeleteOutcome]:
+        """Delete many tokens, at most ``concurrency`` at a time (worker tasks).
+
+        As :meth:`Pats.delete_many`; ``on_outcome`` is called on the event loop.
+        """
+        checked = _bulk.check_ids(ids)
+        workers = _bulk.check_concurrency(concurrency)
+
+        async def delete(pat_id: str) -> None:
+            await self.delete(personal_access_token_id=pat_id, timeout=timeout)
+
+        return await _bulk.adelete_all(delete, checked, workers, on_outcome)
+
     async def rotate(
         self,
         *,
@@ -675,4 +733,5 @@ class AsyncUsers:
 
     def __init__(self, call: AsyncCall) -> None:
         self.pats = AsyncPats(call)
-        """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``rotate``."""
+        """Personal access tokens: ``list``, ``get``, ``create``, ``delete``, ``delete_many``,
+        ``rotate``."""
