@@ -12,6 +12,7 @@ with Server() as srv:                      # fresh database, free loopback port
 """
 
 from ._app import create_app
+from ._faults import FaultInjector
 from ._files import UnsafeFileError, write_token_file
 from ._seed import seed_tokens
 from ._server import DEFAULT_HOST, DEFAULT_PORT, Server, run
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_VALID_FOR_S",
     "MAX_PAGE_SIZE",
     "Caller",
+    "FaultInjector",
     "IssuedToken",
     "Server",
     "Store",
