@@ -11,7 +11,7 @@ import pytest
 
 pytest_plugins = ("pytester",)
 
-USER_TESTS = '''
+USER_TESTS = """
 import asyncio
 
 import pytest
@@ -45,9 +45,9 @@ def test_one_server_for_the_session(ona_pats_server, ona_pats_user):
     with ona_pats.Client(token=other.token, base_url=ona_pats_server.base_url) as client:
         with pytest.raises(ona_pats.NotFoundError):
             client.users.pats.get(personal_access_token_id=ona_pats_user.id)
-'''
+"""
 
-FAULT_TESTS = '''
+FAULT_TESTS = """
 import pytest
 
 import ona_pats
@@ -84,7 +84,7 @@ def test_a_dropped_delete_is_not_retried(ona_pats_client, ona_pats_user, ona_pat
 
 def test_without_faults_requested_the_client_talks_to_the_server(ona_pats_client, ona_pats_server):
     assert ona_pats_client.base_url == ona_pats_server.base_url
-'''
+"""
 
 
 def test_fixtures_give_each_test_its_own_user_and_clients(pytester: pytest.Pytester) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("pytester",)
+
 SECTION = Path(__file__).parents[2] / "docs" / "readme" / "server.md"
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
@@ -31,3 +33,11 @@ def test_server_section_examples_run(
         "denied as expected",
         "[100, 100, 41]",
     ]
+
+
+def test_the_plugin_example_passes_under_pytest(pytester: pytest.Pytester) -> None:
+    """The section's test file, run by pytest with nothing but the installed plugin."""
+    (example,) = [b for b in _BLOCK.findall(SECTION.read_text()) if "ona_pats_faults" in b]
+    pytester.makepyfile(test_example=example)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)

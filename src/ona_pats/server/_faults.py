@@ -50,7 +50,9 @@ class FaultInjector:
 
     # -- what tests call -------------------------------------------------------------------
 
-    def unavailable(self, rpc: str | None = None, *, times: int = 1, retry_after: float = 0) -> None:
+    def unavailable(
+        self, rpc: str | None = None, *, times: int = 1, retry_after: float = 0
+    ) -> None:
         """Answer the next ``times`` calls of ``rpc`` (any, if ``None``) with a Connect
         ``unavailable`` error, HTTP 503 with ``Retry-After``; the server never sees them."""
         self._add(_Fault("unavailable", rpc, times, retry_after))

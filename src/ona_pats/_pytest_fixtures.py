@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .._client import AsyncClient, Client
-from ._faults import FaultInjector
-from ._server import IssuedToken, Server
+# The client and the server are imported when a fixture is first used, not when pytest loads
+# the plugin: a test run that uses none of them pays nothing.
+if TYPE_CHECKING:
+    from ._client import AsyncClient, Client
+    from .server import FaultInjector, IssuedToken, Server
 
 __all__ = [
     "ona_pats_async_client",
@@ -28,6 +31,8 @@ __all__ = [
 @pytest.fixture(scope="session")
 def ona_pats_server() -> Iterator[Server]:
     """The embedded UserService on a free loopback port, with a temporary database."""
+    from .server import Server
+
     with Server(port=0) as server:
         yield server
 
@@ -42,6 +47,8 @@ def ona_pats_user(ona_pats_server: Server) -> IssuedToken:
 def ona_pats_faults(ona_pats_server: Server) -> Iterator[FaultInjector]:
     """A fault-injecting proxy that this test's ``ona_pats_client`` and
     ``ona_pats_async_client`` talk through: ``.unavailable(rpc)``, ``.drop(rpc)``."""
+    from .server import FaultInjector
+
     with FaultInjector(ona_pats_server.base_url) as faults:
         yield faults
 
@@ -58,6 +65,8 @@ def ona_pats_client(
     request: pytest.FixtureRequest, ona_pats_server: Server, ona_pats_user: IssuedToken
 ) -> Iterator[Client]:
     """A :class:`~ona_pats.Client` holding ``ona_pats_user``'s token; closed after the test."""
+    from ._client import Client
+
     with Client(token=ona_pats_user.token, base_url=_base_url(request, ona_pats_server)) as client:
         yield client
 
@@ -68,6 +77,8 @@ def ona_pats_async_client(
 ) -> Iterator[AsyncClient]:
     """An :class:`~ona_pats.AsyncClient` holding ``ona_pats_user``'s token, for async tests
     (any event loop); closed after the test."""
+    from ._client import AsyncClient
+
     client = AsyncClient(token=ona_pats_user.token, base_url=_base_url(request, ona_pats_server))
     yield client
     asyncio.run(client.aclose())
