@@ -207,7 +207,7 @@ def _configure_audit(parser: argparse.ArgumentParser) -> None:
         help="a token not used for longer needs attention (default 90d)",
     )
     parser.add_argument(
-        "--user-id", dest="user_ids", action="append", metavar="UUID", help="only these users'"
+        "--user-id", dest="user_ids", action="append", metavar="UUID", help="only these users"
     )
 
 

@@ -11,18 +11,4 @@ from __future__ import annotations
 from importlib.util import find_spec
 
 if find_spec("uvicorn") is not None:
-    from ._pytest_fixtures import (
-        ona_pats_async_client,
-        ona_pats_client,
-        ona_pats_faults,
-        ona_pats_server,
-        ona_pats_user,
-    )
-
-    __all__ = [
-        "ona_pats_async_client",
-        "ona_pats_client",
-        "ona_pats_faults",
-        "ona_pats_server",
-        "ona_pats_user",
-    ]
+    pytest_plugins = ("ona_pats._pytest_fixtures",)
