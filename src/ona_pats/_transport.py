@@ -21,16 +21,19 @@ through unchanged; ``_exceptions.map_connect_errors`` maps them to the public tr
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import json
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import pyqwest
@@ -237,6 +240,60 @@ def _error_body_check(status: int, headers: pyqwest.Headers, body: bytes) -> Non
         )
 
 
+#: How long a request waits for the first one to a cold pool (see :class:`_ColdStart`).
+COLD_START_WAIT_S = 5.0
+
+
+class _Event(Protocol):
+    def set(self) -> None: ...
+
+
+_E = TypeVar("_E", bound=_Event)
+
+
+class _ColdStart(Generic[_E]):
+    """Lets the first request to a cold pool go alone; the others start once it has its answer.
+
+    Over TLS the HTTP version is known only once a connection's handshake is done (ALPN). Until
+    then hyper's pool opens a connection for every request it cannot serve from the pool: a
+    burst of 50 calls to a fresh client made 50 TLS handshakes although the server spoke HTTP/2,
+    where all 50 share one connection. Holding the burst behind its first request (at most
+    :data:`COLD_START_WAIT_S`) lets the others find that connection in the pool; over
+    HTTP/1.1 they then open their own, one round trip later. The pool is cold before the first
+    answer and after :data:`DEFAULT_POOL_IDLE_TIMEOUT` without one (its idle connections are
+    closed by then). A sequential caller never waits.
+    """
+
+    __slots__ = ("_event", "_last", "_lock", "_new")
+
+    def __init__(self, new_event: type[_E]) -> None:
+        self._new = new_event
+        self._event: _E | None = None
+        self._last = -float("inf")
+        self._lock = threading.Lock()
+
+    def enter(self) -> tuple[bool, _E | None]:
+        """``(True, event)`` for the request that goes first (it must :meth:`leave`),
+        ``(False, event)`` for one that should wait for ``event``, ``(False, None)`` to go."""
+        if time.monotonic() - self._last <= DEFAULT_POOL_IDLE_TIMEOUT:
+            return False, None
+        with self._lock:
+            if self._event is None:
+                self._event = self._new()
+                return True, self._event
+            return False, self._event
+
+    def answered(self) -> None:
+        """A response arrived: the pool holds a connection."""
+        self._last = time.monotonic()
+
+    def leave(self, event: _E) -> None:
+        """The first request is answered (or failed): let the others go."""
+        with self._lock:
+            self._event = None
+        event.set()
+
+
 # --- the transports --------------------------------------------------------------------------
 
 
@@ -313,7 +370,7 @@ class SyncTransport:
         reader: a second URL reading that must agree on redirect origins (httpx's), if any.
     """
 
-    __slots__ = ("_inner", "_policy")
+    __slots__ = ("_cold", "_inner", "_policy")
 
     def __init__(
         self,
@@ -323,6 +380,7 @@ class SyncTransport:
     ) -> None:
         self._inner = inner
         self._policy = _Policy(read_max_bytes, reader, DEFAULT_MAX_REDIRECTS)
+        self._cold = _ColdStart(threading.Event)
 
     def execute_sync(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
         """Send ``request``, following same-origin 307/308 redirects; bound the body.
@@ -348,12 +406,20 @@ class SyncTransport:
             )
 
     def _send(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
+        first, event = self._cold.enter()
+        if event is not None and not first:
+            event.wait(COLD_START_WAIT_S)
         try:
-            return self._inner.execute_sync(request)
+            response = self._inner.execute_sync(request)
         except TransportError:
             raise
         except ConnectionError as exc:  # pyqwest: "If the connection fails"
             raise NotConnected(f"could not connect: {exc}") from exc
+        finally:
+            if first and event is not None:
+                self._cold.leave(event)
+        self._cold.answered()
+        return response
 
     def _bounded(self, response: pyqwest.SyncResponse) -> pyqwest.SyncResponse:
         try:
@@ -392,7 +458,7 @@ def _settle_at_exit() -> None:
 class AsyncTransport:
     """The async twin of :class:`SyncTransport` (a pyqwest ``Transport``)."""
 
-    __slots__ = ("_inner", "_policy")
+    __slots__ = ("_cold", "_inner", "_policy")
     _settling = False
 
     def __init__(
@@ -403,6 +469,7 @@ class AsyncTransport:
     ) -> None:
         self._inner = inner
         self._policy = _Policy(read_max_bytes, reader, DEFAULT_MAX_REDIRECTS)
+        self._cold = _ColdStart(asyncio.Event)
         if not AsyncTransport._settling and sys.version_info < (3, 14):
             AsyncTransport._settling = True
             atexit.register(_settle_at_exit)
@@ -433,12 +500,21 @@ class AsyncTransport:
             hops += 1
 
     async def _send(self, request: pyqwest.Request) -> pyqwest.Response:
+        first, event = self._cold.enter()
+        if event is not None and not first:
+            with contextlib.suppress(TimeoutError, RuntimeError):  # RuntimeError: another loop
+                await asyncio.wait_for(event.wait(), COLD_START_WAIT_S)
         try:
-            return await self._inner.execute(request)
+            response = await self._inner.execute(request)
         except TransportError:
             raise
         except ConnectionError as exc:  # pyqwest: "If the connection fails"
             raise NotConnected(f"could not connect: {exc}") from exc
+        finally:
+            if first and event is not None:
+                self._cold.leave(event)
+        self._cold.answered()
+        return response
 
     async def _read(self, response: pyqwest.Response) -> pyqwest.FullResponse:
         status, headers = response.status, response.headers
