@@ -219,6 +219,10 @@ class RawConnect(AsyncConcurrent):
     def _headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.spec.token}"}
 
+    def _options(self) -> dict[str, Any]:
+        """Per-call options: the headers (and, for the same-settings stub, the timeout)."""
+        return {"headers": self._headers()}
+
     def open(self, url: str) -> Any:
         import pyqwest
 
@@ -234,13 +238,13 @@ class RawConnect(AsyncConcurrent):
 
     def list_all(self, c: Any) -> int:
         pb = self.pb
-        headers = self._headers()
+        options = self._options()
         token, n = "", 0
         while True:
             req = pb.ListPersonalAccessTokensRequest()
             req.pagination.page_size = self.spec.page_size
             req.pagination.token = token
-            res = c.list_personal_access_tokens(req, headers=headers)
+            res = c.list_personal_access_tokens(req, **options)
             for _pat in res.personal_access_tokens:
                 n += 1
             token = res.pagination.next_token
@@ -249,7 +253,7 @@ class RawConnect(AsyncConcurrent):
 
     def get(self, c: Any, pat_id: str) -> Any:
         req = self.pb.GetPersonalAccessTokenRequest(personal_access_token_id=pat_id)
-        return c.get_personal_access_token(req, headers=self._headers()).pat
+        return c.get_personal_access_token(req, **self._options()).pat
 
     async def aopen(self, url: str) -> Any:
         import pyqwest
@@ -265,7 +269,87 @@ class RawConnect(AsyncConcurrent):
 
     async def aget(self, c: Any, pat_id: str) -> Any:
         req = self.pb.GetPersonalAccessTokenRequest(personal_access_token_id=pat_id)
-        return (await c.get_personal_access_token(req, headers=self._headers())).pat
+        return (await c.get_personal_access_token(req, **self._options())).pat
+
+
+class RawConnectSame(RawConnect):
+    """The generated connectrpc stubs with ona-pats' own settings: its pyqwest transport
+    options (``ona_pats._transport.transport_options``), requests uncompressed, the binary
+    codec, the bearer header; but none of the wrapper (validation, retries, deadlines, error
+    mapping, bounded bodies). ``ona-*`` against this is what the wrapper itself costs."""
+
+    def _options(self) -> dict[str, Any]:
+        from ona_pats._config import DEFAULT_TIMEOUT
+
+        # ona-pats sends its default time budget with every call (Connect-Timeout-Ms).
+        return {"headers": self._headers(), "timeout_ms": int(DEFAULT_TIMEOUT * 1000)}
+
+    def _stub_options(self, url: str) -> dict[str, Any]:
+        from connectrpc.compat import google_protobuf_binary_codec
+
+        from ona_pats._transport import transport_options
+
+        options = transport_options(url)
+        if self.spec.cafile:
+            options["tls_ca_cert"] = self.spec.ca_bytes()
+        return {
+            "transport": options,
+            "codec": google_protobuf_binary_codec(),
+        }
+
+    def open(self, url: str) -> Any:
+        import pyqwest
+
+        options = self._stub_options(url)
+        transport = pyqwest.SyncHTTPTransport(**options["transport"])
+        stub = self.rpc.UserServiceClientSync(
+            url,
+            codec=options["codec"],
+            send_compression=None,
+            http_client=pyqwest.SyncClient(transport),
+        )
+        self.transports[id(stub)] = transport
+        return stub
+
+    async def aopen(self, url: str) -> Any:
+        import pyqwest
+
+        options = self._stub_options(url)
+        transport = pyqwest.HTTPTransport(**options["transport"])
+        stub = self.rpc.UserServiceClient(
+            url,
+            codec=options["codec"],
+            send_compression=None,
+            http_client=pyqwest.Client(transport),
+        )
+        self.transports[id(stub)] = transport
+        return stub
+
+
+class RawConnectSameAsync(RawConnectSame):
+    """:class:`RawConnectSame` on its async stub for every workload (as ``ona-async-proto``)."""
+
+    async def alist_all(self, c: Any) -> int:
+        pb = self.pb
+        options = self._options()
+        token, n = "", 0
+        while True:
+            req = pb.ListPersonalAccessTokensRequest()
+            req.pagination.page_size = self.spec.page_size
+            req.pagination.token = token
+            res = await c.list_personal_access_tokens(req, **options)
+            for _pat in res.personal_access_tokens:
+                n += 1
+            token = res.pagination.next_token
+            if not token:
+                return n
+
+    async def agets(self, c: Any, ids: list[str]) -> int:
+        n = 0
+        for pat_id in ids:
+            await self.aget(c, pat_id)
+            n += 1
+        return n
 
 
 class _Floor:
@@ -488,6 +572,8 @@ CLIENTS: dict[str, type[Client]] = {
     "sdk-1.2.0": OfficialConnect,
     "sdk-0.11.0": Stainless,
     "raw-connectrpc": RawConnect,
+    "raw-connectrpc-same": RawConnectSame,
+    "raw-connectrpc-same-async": RawConnectSameAsync,
     "floor-pyqwest": FloorPyqwest,
     "floor-httpx": FloorHttpx,
 }
@@ -504,7 +590,7 @@ def _workload_ids(spec: Spec, warm: bool) -> list[str]:
 
 def run_workload(client: Client, workload: str, url: str, ids: list[str]) -> Iterator[str]:
     """Generator: opens a client, yields 'ready', then times the workload and yields JSON."""
-    if isinstance(client, OnaAsync) or (
+    if isinstance(client, OnaAsync | RawConnectSameAsync) or (
         workload == "gets_concurrent" and isinstance(client, AsyncConcurrent)
     ):
         yield from _run_async(client, workload, url, ids)  # type: ignore[arg-type]

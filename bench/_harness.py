@@ -25,6 +25,8 @@ CLIENTS = (
     "sdk-1.2.0",
     "sdk-0.11.0",
     "raw-connectrpc",
+    "raw-connectrpc-same",
+    "raw-connectrpc-same-async",
     "floor-pyqwest",
     "floor-httpx",
 )
@@ -115,6 +117,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-install", action="store_true", help="never create the SDK venvs")
     p.add_argument("--out", default=str(_setup.BENCH / "results" / "latest.json"))
     p.add_argument("--readme", action="store_true", help="also rewrite bench/README.md's table")
+    p.add_argument(
+        "--no-network",
+        action="store_true",
+        help="skip the network-shaped run (bench.network: TLS through a 20 ms RTT proxy)",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.tokens, args.gets = 1_000, 200
@@ -344,4 +351,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.readme:
         _report.update_readme(_setup.BENCH / "README.md", text)
     print(f"bench: wrote {out}", file=sys.stderr)
-    return 0
+    if args.no_network:
+        return 0
+    from . import network
+
+    argv = (
+        ["--runs", str(args.runs)] + ["--readme"] * args.readme + ["--no-install"] * args.no_install
+    )
+    if args.quick:
+        argv += ["--tokens", "1000", "--concurrent-gets", "200", "--deletes", "200"]
+    return network.main(argv)

@@ -3,7 +3,8 @@ Ona's edge does: ``python -m bench._netserver SPEC.json``.
 
 SPEC: ``{"db": path, "certfile": pem, "keyfile": pem, "alpn": ["h2", "http/1.1"]}``. Prints
 ``{"port": P}`` once listening, then answers JSON lines on stdin: ``{"cmd": "stats"}`` ->
-``{"requests": {"1.1": n, "2": m}}`` (requests per HTTP version); ``{"cmd": "quit"}`` stops.
+``{"requests": {"1.1": n, "2": m}, "cpu": s}`` (requests per HTTP version, the server's CPU
+seconds so far); ``{"cmd": "quit"}`` stops.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import socket
 import sys
 import threading
+import time
 from typing import Any
 
 from hypercorn.asyncio import serve
@@ -51,7 +53,8 @@ async def _main(spec: dict[str, Any]) -> None:
     def commands() -> None:
         for line in sys.stdin:
             if json.loads(line)["cmd"] == "stats":
-                print(json.dumps({"requests": dict(VERSIONS)}), flush=True)
+                stats = {"requests": dict(VERSIONS), "cpu": time.process_time()}
+                print(json.dumps(stats), flush=True)
             else:
                 break
         loop.call_soon_threadsafe(stop.set)

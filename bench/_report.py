@@ -143,6 +143,23 @@ def targets(rows: list[dict[str, Any]], jsonmap: list[dict[str, Any]]) -> list[d
                 0,
             )
         )
+        for ours_name, raw_name in (
+            ("ona-sync-proto", "raw-connectrpc-same"),
+            ("ona-async-proto", "raw-connectrpc-same-async"),
+        ):
+            for w in ("gets", "list"):
+                out.append(
+                    _target(
+                        "T7",
+                        f"{w}: {ours_name} CPU <= 1.10x the raw connectrpc stub, same settings",
+                        where,
+                        _ratio(
+                            get(server, scheme, ours_name, w, "cpu"),
+                            get(server, scheme, raw_name, w, "cpu"),
+                        ),
+                        1.10,
+                    )
+                )
     jm = {(r["client"], r["workload"]): r["cpu"] for r in jsonmap}
     for op in ("encode", "decode"):
         out.append(
@@ -243,7 +260,7 @@ def render(results: dict[str, Any]) -> str:
             )
     lines += [
         "",
-        "### Targets (issue 7, point 2)",
+        "### Targets (issue 7, point 2; T7: issue 16, point 3)",
         "",
         "| target | where | measured | met |",
         "|---|---|--:|:-:|",

@@ -99,10 +99,26 @@ def _handler(upstream_port: int, rtt: float, stats: _Stats | None) -> Any:
     return handle
 
 
+def _tracked(handle: Any, tasks: set[asyncio.Task[None]]) -> Any:
+    async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.add(task)
+        try:
+            await handle(reader, writer)
+        finally:
+            tasks.discard(task)
+
+    return run
+
+
 async def _main(upstream_port: int, rtt: float) -> None:
     stats = _Stats()
-    server = await asyncio.start_server(_handler(upstream_port, rtt, stats), "127.0.0.1", 0)
-    warm = await asyncio.start_server(_handler(upstream_port, rtt, None), "127.0.0.1", 0)
+    tasks: set[asyncio.Task[None]] = set()
+    measured = _tracked(_handler(upstream_port, rtt, stats), tasks)
+    server = await asyncio.start_server(measured, "127.0.0.1", 0)
+    warm_handler = _tracked(_handler(upstream_port, rtt, None), tasks)
+    warm = await asyncio.start_server(warm_handler, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     warm_port = warm.sockets[0].getsockname()[1]
     print(json.dumps({"port": port, "warm_port": warm_port}), flush=True)
@@ -123,6 +139,9 @@ async def _main(upstream_port: int, rtt: float) -> None:
     await stop.wait()
     server.close()
     warm.close()
+    for task in list(tasks):  # connections still open at the end (pooled by the clients)
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 if __name__ == "__main__":

@@ -174,7 +174,8 @@ def _run_client(
                 if result.get("event") != "result":
                     row.update(status="error", reason=result.get("reason", str(result)))
                     continue
-                result.update({k: after[k] - before[k] for k in ("connections", "tls_handshakes")})
+                keys = ("connections", "tls_handshakes", "server_cpu")
+                result.update({k: after[k] - before[k] for k in keys})
                 result["http"] = {
                     v: n - before["http"].get(v, 0)
                     for v, n in after["http"].items()
@@ -197,7 +198,9 @@ def _stats(server: _Lines, proxy: _Lines) -> dict[str, Any]:
     proxy.send({"cmd": "stats"})
     counts = proxy.read(30)
     server.send({"cmd": "stats"})
-    counts["http"] = server.read(30)["requests"]
+    seen = server.read(30)
+    counts["http"] = seen["requests"]
+    counts["server_cpu"] = seen.get("cpu", 0.0)
     return counts
 
 
@@ -248,20 +251,23 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
             lines += [
                 f"### {workload} at {rtt:g} ms RTT",
                 "",
-                "| client | wall s | x floor | x sdk-1.2.0 | conns | TLS handshakes | HTTP |",
-                "|---|--:|--:|--:|--:|--:|---|",
+                "| client | wall s | x floor | x sdk-1.2.0 | conns | TLS handshakes | HTTP "
+                "| client CPU s | server CPU s |",
+                "|---|--:|--:|--:|--:|--:|---|--:|--:|",
             ]
             for row in cells:
                 wall = _median(row, "wall")
                 if wall is None:
                     why = f"{row['status']}: {row.get('reason', '')[:80]}"
-                    lines.append(f"| {row['client']} | {why} | | | | | |")
+                    lines.append(f"| {row['client']} | {why} | | | | | | | |")
                     continue
                 conns = _median(row, "connections")
                 tls = _median(row, "tls_handshakes")
+                cpu, server_cpu = _median(row, "cpu"), _median(row, "server_cpu")
                 lines.append(
                     f"| {row['client']} | {wall:.3f} | {_ratio(wall, floor)} | "
-                    f"{_ratio(wall, sdk)} | {conns:g} | {tls:g} | {_http(row)} |"
+                    f"{_ratio(wall, sdk)} | {conns:g} | {tls:g} | {_http(row)} | "
+                    f"{cpu or 0:.3f} | {server_cpu or 0:.3f} |"
                 )
             lines.append("")
     lines += _targets(index, args)

@@ -21,6 +21,8 @@ CLIENTS = (
     "ona-sync-json",
     "ona-async-proto",
     "raw-connectrpc",
+    "raw-connectrpc-same",
+    "raw-connectrpc-same-async",
     "floor-pyqwest",
     "floor-httpx",
 )
@@ -36,10 +38,10 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("bench") / "latest.json"
     argv = [sys.executable, "-m", "bench", "--tokens", str(TOKENS), "--gets", str(GETS)]
     argv += ["--page-size", str(PAGE_SIZE), "--concurrency", "4", "--runs", "1"]
-    argv += ["--clients", ",".join(CLIENTS), "--no-install", "--out", str(out)]
+    argv += ["--clients", ",".join(CLIENTS), "--no-install", "--no-network", "--out", str(out)]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=280)
     assert done.returncode == 0, done.stderr
-    assert "### Targets (issue 7, point 2)" in done.stdout
+    assert "### Targets (issue 7, point 2; T7: issue 16, point 3)" in done.stdout
     parsed: dict[str, Any] = json.loads(out.read_text())
     return parsed
 
@@ -85,10 +87,10 @@ def test_bench_smoke_counts_connections_and_requests(results: dict[str, Any]) ->
 
 def test_bench_smoke_marks_targets(results: dict[str, Any]) -> None:
     ids = {t["id"] for t in results["targets"]}
-    assert ids == {"T1", "T2", "T3", "T4", "T5", "T6"}
+    assert ids == {"T1", "T2", "T3", "T4", "T5", "T6", "T7"}
     for target in results["targets"]:
         assert target["met"] in (True, False, None)
-        if target["id"] in ("T1", "T3", "T4", "T5", "T6"):
+        if target["id"] in ("T1", "T3", "T4", "T5", "T6", "T7"):
             assert target["met"] is not None, target
 
 
@@ -98,3 +100,47 @@ def test_bench_smoke_compares_json_mapping(results: dict[str, Any]) -> None:
     for row in rows.values():
         assert row["status"] == "ok", row
         assert row["cpu"] > 0
+
+
+NET_CLIENTS = ("ona-sync-proto", "ona-async-proto", "floor-pyqwest")
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``bench.network`` through the RTT proxy (5 ms) with tiny sizes, over TLS with HTTP/2."""
+    out = tmp_path_factory.mktemp("network") / "network.json"
+    argv = [sys.executable, "-m", "bench.network", "--rtt-ms", "5", "--tokens", "150"]
+    argv += ["--gets", "8", "--concurrent-gets", "40", "--concurrency", "8", "--deletes", "16"]
+    argv += ["--runs", "1", "--clients", ",".join(NET_CLIENTS), "--no-install", "--out", str(out)]
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "### Targets at 20 ms RTT" not in done.stdout  # only measured at 20 ms
+    parsed: dict[str, Any] = json.loads(out.read_text())
+    return parsed
+
+
+def test_network_smoke_measures_every_cell_through_the_proxy(network: dict[str, Any]) -> None:
+    rows = {(r["client"], r["workload"]): r for r in network["rows"]}
+    expected = {
+        (c, w)
+        for c in NET_CLIENTS
+        for w in ("gets", "gets_concurrent", "list", "deletes")
+        if (c, w) != ("ona-async-proto", "deletes")
+    } | {("ona-async-proto", "deletes_bulk_8"), ("ona-async-proto", "deletes_bulk_32")}
+    assert set(rows) == expected
+    for row in rows.values():
+        assert row["status"] == "ok", row
+        (run,) = row["runs"]
+        assert run["items"] > 0
+        assert run["tls_handshakes"] == run["connections"] >= 1
+        assert set(run["http"]) == {"2"}, run
+    # Eight sequential Gets through a 5 ms proxy take at least their round trips.
+    assert rows[("ona-sync-proto", "gets")]["runs"][0]["wall"] >= 8 * 0.005
+
+
+def test_network_smoke_shares_one_http2_connection_for_a_burst(network: dict[str, Any]) -> None:
+    rows = {(r["client"], r["workload"]): r for r in network["rows"]}
+    for workload in ("gets_concurrent", "deletes_bulk_8", "deletes_bulk_32"):
+        assert rows[("ona-async-proto", workload)]["runs"][0]["connections"] == 1
+    # The bare pyqwest loop opens one per concurrent call before ALPN settles.
+    assert rows[("floor-pyqwest", "gets_concurrent")]["runs"][0]["connections"] > 1

@@ -14,7 +14,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 import pyqwest
-from connectrpc.client import ResponseMetadata
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from connectrpc.interceptor import Interceptor, InterceptorSync
@@ -250,7 +249,7 @@ class Client(_BaseClient):
         timeout: float | None,
         max_retries: int | None,
         not_after: float | None = None,
-    ) -> tuple[Any, ResponseMetadata]:
+    ) -> tuple[Any, _transport.ResponseInfo]:
         call = self._start(op, timeout, max_retries, not_after)
         stub, use_get, redact = self._stub, self._use_get_for(op), self._token.redact
         while True:
@@ -373,7 +372,7 @@ class AsyncClient(_BaseClient):
         timeout: float | None,
         max_retries: int | None,
         not_after: float | None = None,
-    ) -> tuple[Any, ResponseMetadata]:
+    ) -> tuple[Any, _transport.ResponseInfo]:
         call = self._start(op, timeout, max_retries, not_after)
         stub, use_get, redact = self._stub, self._use_get_for(op), self._token.redact
         while True:

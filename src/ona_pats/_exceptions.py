@@ -28,14 +28,16 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import ClassVar, Self, cast
 
-from connectrpc.client import ResponseMetadata
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError, ErrorDetail
 from connectrpc.request import Headers
 
 from ._transport import (
+    BODY_READ_ERRORS,
+    CURRENT_RESPONSE,
     NotConnected,
     RedirectRefused,
+    ResponseInfo,
     ResponseTooLarge,
     TransportError,
     UnknownErrorCode,
@@ -412,14 +414,14 @@ class map_connect_errors:
         APIError: the subclass of the Connect code, ``from`` the connectrpc error.
     """
 
-    __slots__ = ("metadata", "redact")
+    __slots__ = ("_token", "metadata", "redact")
 
     def __init__(self, redact: Callable[[str], str] = _unchanged) -> None:
-        self.metadata = ResponseMetadata()
+        self.metadata = ResponseInfo()
         self.redact = redact
 
     def __enter__(self) -> map_connect_errors:
-        self.metadata.__enter__()
+        self._token = CURRENT_RESPONSE.set(self.metadata)
         return self
 
     def __exit__(
@@ -429,9 +431,12 @@ class map_connect_errors:
         tb: TracebackType | None,
     ) -> None:
         meta = self.metadata
-        meta.__exit__(exc_type, exc, tb)
+        CURRENT_RESPONSE.reset(self._token)
         if isinstance(exc, ConnectError):
-            error = translate(exc, meta.http_status, meta.headers, self.redact)
+            status, headers = meta.http_status, meta.headers
+            if not meta.body_read and isinstance(exc.__cause__, BODY_READ_ERRORS):
+                status, headers = None, Headers()  # its body never arrived: no response
+            error = translate(exc, status, headers, self.redact)
             raw = exc.message
             if not isinstance(raw, str) or self.redact(raw) == raw:
                 raise error from exc

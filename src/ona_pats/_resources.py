@@ -12,14 +12,13 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from connectrpc.client import ResponseMetadata
-
 from . import _bulk, _stubs
 from ._bulk import DeleteOutcome
 from ._exceptions import InvalidResponseError, OnaPatsError, RotationError
 from ._pagination import AsyncPager, Page, Pager
 from ._retries import check_timeout
 from ._schema import user_pb2
+from ._transport import ResponseInfo
 from ._types import PatListFilter
 from ._validation import (
     MAX_VALID_FOR,
@@ -36,12 +35,12 @@ T = TypeVar("T")
 #: The last argument is a ``time.monotonic()`` the call must end by (a listing's deadline).
 SyncCall: TypeAlias = Callable[
     [_stubs.Operation, Any, float | None, int | None, float | None],
-    tuple[Any, ResponseMetadata],
+    tuple[Any, ResponseInfo],
 ]
 #: ``AsyncClient._call``.
 AsyncCall: TypeAlias = Callable[
     [_stubs.Operation, Any, float | None, int | None, float | None],
-    Awaitable[tuple[Any, ResponseMetadata]],
+    Awaitable[tuple[Any, ResponseInfo]],
 ]
 PersonalAccessToken = user_pb2.PersonalAccessToken
 
@@ -75,7 +74,7 @@ class RawResponse(Generic[T]):
         return self._parsed
 
 
-def _raw(value: T, meta: ResponseMetadata) -> RawResponse[T]:
+def _raw(value: T, meta: ResponseInfo) -> RawResponse[T]:
     return RawResponse(meta.http_status, meta.headers, value)
 
 
@@ -132,12 +131,12 @@ def _at_token(
 
 
 def _page(
-    response: user_pb2.ListPersonalAccessTokensResponse, meta: ResponseMetadata
+    response: user_pb2.ListPersonalAccessTokensResponse, meta: ResponseInfo
 ) -> Page[PersonalAccessToken]:
     return Page(response.personal_access_tokens, response.pagination.next_token, meta.headers)
 
 
-def _pat(response: user_pb2.GetPersonalAccessTokenResponse, meta: ResponseMetadata) -> Any:
+def _pat(response: user_pb2.GetPersonalAccessTokenResponse, meta: ResponseInfo) -> Any:
     if not response.HasField("pat"):
         raise InvalidResponseError(
             "the Get response has no pat", http_status=meta.http_status, headers=meta.headers
@@ -145,7 +144,7 @@ def _pat(response: user_pb2.GetPersonalAccessTokenResponse, meta: ResponseMetada
     return response.pat
 
 
-def _secret(response: user_pb2.CreatePersonalAccessTokenResponse, meta: ResponseMetadata) -> str:
+def _secret(response: user_pb2.CreatePersonalAccessTokenResponse, meta: ResponseInfo) -> str:
     if not response.token:
         raise InvalidResponseError(
             "the Create response has no token", http_status=meta.http_status, headers=meta.headers

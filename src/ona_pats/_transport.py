@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
@@ -160,6 +161,59 @@ def resolve_location(request_url: str, location: str) -> str:
         canonical_url(location)  # raises with the reason
     target = location if _ABSOLUTE.match(location) else urljoin(request_url, location)
     return canonical_url(target)
+
+
+class ResponseInfo:
+    """The HTTP status and headers of the response a call received, recorded by the transport.
+
+    :class:`map_connect_errors <ona_pats._exceptions.map_connect_errors>` makes one current for
+    an attempt; the transport records into it without copying, and :attr:`headers` is built on
+    first use only (for an error, a page, a raw response). connectrpc's own
+    ``ResponseMetadata`` copied every response's headers into new objects on every call.
+    """
+
+    __slots__ = ("_headers", "_raw", "body_read", "http_status")
+
+    def __init__(self) -> None:
+        self.http_status: int | None = None
+        self.body_read = False
+        """Whether the transport read the body itself (a 200 it hands on unread is read by
+        pyqwest afterwards, so a failure then is a failed read, not a bad response)."""
+        self._raw: pyqwest.Headers | None = None
+        self._headers: Headers | None = None
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers (Connect unary trailers, ``trailer-*``, left out)."""
+        if self._headers is None:
+            headers = Headers()
+            for key, value in (self._raw or {}).items():
+                if not key.startswith("trailer-"):
+                    headers.add(key, value)
+            self._headers = headers
+        return self._headers
+
+    def record(self, status: int, headers: pyqwest.Headers) -> None:
+        """Note a response (the last one wins: a followed redirect is replaced)."""
+        self.http_status, self._raw, self._headers = status, headers, None
+        self.body_read = False
+
+
+#: What pyqwest raises when a response body stops arriving.
+BODY_READ_ERRORS = (pyqwest.ReadError, pyqwest.RemoteProtocolError, TimeoutError)
+
+
+#: The :class:`ResponseInfo` of the attempt in progress, if any.
+CURRENT_RESPONSE: ContextVar[ResponseInfo | None] = ContextVar(
+    "ona_pats_current_response", default=None
+)
+
+
+def _record(status: int, headers: pyqwest.Headers) -> ResponseInfo | None:
+    info = CURRENT_RESPONSE.get()
+    if info is not None:
+        info.record(status, headers)
+    return info
 
 
 class URLReader(Protocol):
@@ -395,7 +449,7 @@ class SyncTransport:
         while True:
             response = self._send(request)
             if response.status not in _REDIRECT_STATUSES:
-                return self._bounded(response)
+                return self._bounded(response, _record(response.status, response.headers))
             response.close()
             target = self._policy.redirect_target(
                 request.url, response.status, response.headers, hops
@@ -421,7 +475,9 @@ class SyncTransport:
         self._cold.answered()
         return response
 
-    def _bounded(self, response: pyqwest.SyncResponse) -> pyqwest.SyncResponse:
+    def _bounded(
+        self, response: pyqwest.SyncResponse, info: ResponseInfo | None
+    ) -> pyqwest.SyncResponse:
         try:
             if self._policy.passes(response.headers, response.status):
                 return response
@@ -432,6 +488,8 @@ class SyncTransport:
             response.close()
             raise
         response.close()
+        if info is not None:
+            info.body_read = True
         # A bytes body is taken by pyqwest as is, without another copy.
         return pyqwest.SyncResponse(
             status=response.status, headers=response.headers, content=budget.body()
@@ -494,7 +552,11 @@ class AsyncTransport:
         while True:
             response = await self._send(pyqwest.Request(method, url, headers, content))
             if response.status not in _REDIRECT_STATUSES:
-                return await self._read(response)
+                info = _record(response.status, response.headers)
+                full = await self._read(response)
+                if info is not None:
+                    info.body_read = True
+                return full
             await response.aclose()
             url = self._policy.redirect_target(url, response.status, response.headers, hops)
             hops += 1
