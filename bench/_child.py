@@ -297,33 +297,26 @@ class RawConnectSame(RawConnect):
             "codec": google_protobuf_binary_codec(),
         }
 
-    def open(self, url: str) -> Any:
+    def _stub(self, url: str, *, sync: bool) -> Any:
         import pyqwest
 
         options = self._stub_options(url)
-        transport = pyqwest.SyncHTTPTransport(**options["transport"])
-        stub = self.rpc.UserServiceClientSync(
-            url,
-            codec=options["codec"],
-            send_compression=None,
-            http_client=pyqwest.SyncClient(transport),
-        )
+        transport: Any
+        if sync:
+            transport = pyqwest.SyncHTTPTransport(**options["transport"])
+            cls, http = self.rpc.UserServiceClientSync, pyqwest.SyncClient(transport)
+        else:
+            transport = pyqwest.HTTPTransport(**options["transport"])
+            cls, http = self.rpc.UserServiceClient, pyqwest.Client(transport)
+        stub = cls(url, codec=options["codec"], send_compression=None, http_client=http)
         self.transports[id(stub)] = transport
         return stub
+
+    def open(self, url: str) -> Any:
+        return self._stub(url, sync=True)
 
     async def aopen(self, url: str) -> Any:
-        import pyqwest
-
-        options = self._stub_options(url)
-        transport = pyqwest.HTTPTransport(**options["transport"])
-        stub = self.rpc.UserServiceClient(
-            url,
-            codec=options["codec"],
-            send_compression=None,
-            http_client=pyqwest.Client(transport),
-        )
-        self.transports[id(stub)] = transport
-        return stub
+        return self._stub(url, sync=False)
 
 
 class RawConnectSameAsync(RawConnectSame):
@@ -702,6 +695,24 @@ def _jsonmap(which: str, pages_file: str) -> Iterator[str]:
 # --------------------------------------------------------------------------------------------
 
 
+def start(
+    name: str, spec: Spec, workloads: list[str], send: Callable[[dict[str, Any]], None]
+) -> Client | None:
+    """Build client ``name`` and warm it up; send ``warm``, or ``unavailable`` and return None."""
+    try:
+        client = CLIENTS[name](spec)
+        warm_up(client, spec, workloads)
+    except Unavailable as exc:
+        send({"event": "unavailable", "reason": str(exc)})
+        return None
+    except Exception as exc:
+        send({"event": "unavailable", "reason": f"warm-up failed: {exc!r}"})
+        traceback.print_exc()
+        return None
+    send({"event": "warm"})
+    return client
+
+
 def _serve(name: str, spec_raw: dict[str, Any], out: Any) -> None:
     def send(obj: dict[str, Any] | str) -> None:
         out.write((obj if isinstance(obj, str) else json.dumps(obj)) + "\n")
@@ -709,18 +720,13 @@ def _serve(name: str, spec_raw: dict[str, Any], out: Any) -> None:
 
     jsonmap = name.startswith("jsonmap-")
     spec = None if jsonmap else Spec(spec_raw)
-    try:
-        client = None if spec is None else CLIENTS[name](spec)
-        if client is not None and spec is not None:
-            warm_up(client, spec, spec_raw["workloads"])
-    except Unavailable as exc:
-        send({"event": "unavailable", "reason": str(exc)})
-        return
-    except Exception as exc:
-        send({"event": "unavailable", "reason": f"warm-up failed: {exc!r}"})
-        traceback.print_exc()
-        return
-    send({"event": "warm"})
+    client = None
+    if spec is not None:
+        client = start(name, spec, spec_raw["workloads"], send)
+        if client is None:
+            return
+    else:
+        send({"event": "warm"})
     for line in sys.stdin:
         cmd = json.loads(line)
         if cmd["cmd"] == "quit":

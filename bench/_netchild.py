@@ -86,17 +86,9 @@ def main() -> None:
         out.flush()
 
     spec = _child.Spec(spec_raw)
-    try:
-        client = _child.CLIENTS[name](spec)
-        _child.warm_up(client, spec, ["gets"])
-    except _child.Unavailable as exc:
-        send({"event": "unavailable", "reason": str(exc)})
+    client = _child.start(name, spec, ["gets"], send)
+    if client is None:
         return
-    except Exception as exc:
-        send({"event": "unavailable", "reason": f"warm-up failed: {exc!r}"})
-        traceback.print_exc()
-        return
-    send({"event": "warm"})
     for line in sys.stdin:
         cmd = json.loads(line)
         if cmd["cmd"] == "quit":
