@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -88,6 +89,13 @@ def _hypercorn(
         stop.set()
         thread.join(10)
         sock.detach()  # Hypercorn owns the descriptor and has closed it
+
+
+@pytest.fixture(autouse=True)
+def _quiet_hpack(caplog: pytest.LogCaptureFixture) -> None:
+    """The server's HPACK decoder logs every decoded header at DEBUG, the bearer token among
+    them (the suite's secret audit reads captured logs): that is the test server's doing."""
+    caplog.set_level(logging.INFO, logger="hpack")
 
 
 @pytest.fixture
