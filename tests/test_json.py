@@ -1,4 +1,4 @@
-"""The proto3 JSON mapping (issue 4, point 4): to_json, from_json, to_dict, from_dict, the codec.
+"""The proto3 JSON mapping: to_json, from_json, to_dict, from_dict, the codec.
 
 Generic behaviour is checked on ``AllTypes``, a proto3 message built here with every scalar
 type, repeated and map fields, a oneof, ``optional``, recursion and the well-known types.
@@ -726,7 +726,7 @@ def test_plans_are_built_once_across_threads() -> None:
     assert results == [{"child": {"child": {"i32": 1}}}] * 8
 
 
-# -- the fast read plan never decides differently from the precise one (issue 7) ----------
+# -- the fast read plan never decides differently from the precise one ----------
 
 _PAT_KEYS: tuple[str, ...] = ("id", "userId", "user_id", "description", "creator", "createdAt")
 _PAT_KEYS += ("created_at", "expiresAt", "lastUsed", "readOnly", "read_only", "principal", "bogus")

@@ -1,4 +1,5 @@
-"""RFC 3339 Timestamps and Duration strings (issue 4, point 4), and the datetime helpers."""
+"""RFC 3339 Timestamps and Duration strings as the proto3 JSON mapping reads and writes them,
+and the datetime helpers."""
 
 from __future__ import annotations
 
@@ -139,7 +140,8 @@ def test_rfc3339_rejection_names_the_field_and_value(text: str) -> None:
     ],
 )
 def test_json_format_gaps_are_closed(text: str, json_format_accepts: bool) -> None:
-    """The four cases of issue 4 where json_format is wrong: we decide the other way."""
+    """The four strings on which google.protobuf.json_format departs from RFC 3339 (it accepts
+    what the RFC refuses, or refuses what it allows): we decide as the RFC does."""
     try:
         json_format.Parse(f'"{text}"', Timestamp())
         accepted_by_json_format = True

@@ -156,9 +156,9 @@ class Deadline:
         left = None if end is None else max(0.0, end - now)
         self._first = None if left is None else min(_MAX_TIMEOUT_MS, math.ceil(left * 1000))
 
-    def remaining(self, clock: Callable[[], float] = time.monotonic) -> float | None:
+    def remaining(self) -> float | None:
         """Seconds left, or ``None`` when the call has no limit."""
-        return None if self._end is None else self._end - clock()
+        return None if self._end is None else self._end - time.monotonic()
 
     def timeout_ms(self) -> int | None:
         """The ``Connect-Timeout-Ms`` of the next attempt: what is left of the budget.
