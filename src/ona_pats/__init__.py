@@ -1,5 +1,6 @@
 """ona-pats: the schema-first Python client for Ona's personal access token API."""
 
+from ._aliases import PatListFilter, WireProtocol
 from ._bulk import DeleteOutcome, Outcome
 from ._client import AsyncClient, Client
 from ._exceptions import (
@@ -51,7 +52,6 @@ from ._timestamps import (
     timestamp_to_datetime,
     timestamp_to_datetime_ns,
 )
-from ._types import PatListFilter, WireProtocol
 from ._version import __version__
 
 __all__ = [

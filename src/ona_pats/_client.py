@@ -20,6 +20,7 @@ from connectrpc.interceptor import Interceptor, InterceptorSync
 from connectrpc.method import IdempotencyLevel
 
 from . import _stubs, _transport
+from ._aliases import AsyncSleep, SyncSleep, WireProtocol
 from ._auth import BearerToken, check_base_url
 from ._config import (
     DEFAULT_MAX_RETRIES,
@@ -31,7 +32,6 @@ from ._config import (
 from ._exceptions import APIError, ConfigurationError, map_connect_errors
 from ._resources import AsyncUsers, Users
 from ._retries import Deadline, RetryPolicy, check_timeout, retry_delay
-from ._types import AsyncSleep, SyncSleep, WireProtocol
 from ._version import __version__
 
 if TYPE_CHECKING:

@@ -20,6 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypedDict
 
+from ._aliases import PatListFilter
 from ._client import AsyncClient, Client
 from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._exceptions import PaginationError
@@ -27,7 +28,6 @@ from ._json import to_dict as _message_to_dict
 from ._pagination import AsyncPager, Page, Pager
 from ._schema import identity_pb2, user_pb2
 from ._timestamps import optional_datetime
-from ._types import PatListFilter
 
 if TYPE_CHECKING:
     import httpx

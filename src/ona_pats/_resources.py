@@ -13,13 +13,13 @@ from functools import cached_property
 from typing import Any, Generic, TypeAlias, TypeVar
 
 from . import _bulk, _stubs
+from ._aliases import PatListFilter
 from ._bulk import DeleteOutcome
 from ._exceptions import InvalidResponseError, OnaPatsError, RotationError
 from ._pagination import AsyncPager, Page, Pager
 from ._retries import check_timeout
 from ._schema import user_pb2
 from ._transport import ResponseInfo
-from ._types import PatListFilter
 from ._validation import (
     MAX_VALID_FOR,
     check_filter,

@@ -17,10 +17,10 @@ from connectrpc.interceptor import Interceptor, InterceptorSync
 from connectrpc.method import IdempotencyLevel, MethodInfo, StreamType
 from google.protobuf import descriptor_pb2
 
+from ._aliases import WireProtocol
 from ._exceptions import ConfigurationError
 from ._json import ProtoJSONCodec
 from ._schema import user_connect, user_pb2
-from ._types import WireProtocol
 
 _SERVICE = user_pb2.DESCRIPTOR.services_by_name["UserService"]
 _LEVELS = {

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from ona_pats._cli_errors import ExitCode, describe, exit_code_for
+from ona_pats._cli._errors import ExitCode, describe, exit_code_for
 from ona_pats._exceptions import NotFoundError
 from ona_pats.server import IssuedToken, Server
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ona_pats import _cli_format as fmt
+from ona_pats._cli import _format as fmt
 from ona_pats.types import PersonalAccessToken
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -42,7 +42,7 @@ def _pat(
     ],
 )
 def test_parse_duration(text: str, expected: timedelta) -> None:
-    assert fmt.parse_duration(text) == expected
+    assert fmt.parse_human_duration(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_parse_duration(text: str, expected: timedelta) -> None:
 )
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="invalid duration"):
-        fmt.parse_duration(text)
+        fmt.parse_human_duration(text)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_parse_duration_rejects(text: str) -> None:
     ],
 )
 def test_format_duration(delta: timedelta, expected: str) -> None:
-    assert fmt.format_duration(delta) == expected
+    assert fmt.human_duration(delta) == expected
 
 
 def test_relative_says_future_and_past() -> None:

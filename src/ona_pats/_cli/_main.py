@@ -19,20 +19,21 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from connectrpc.code import Code
 
-from . import _cli_format as fmt
-from . import _cli_lifecycle as lifecycle
-from ._bulk import MAX_CONCURRENCY, DeleteOutcome
-from ._cli_errors import EXIT_CODES_HELP, PROG, CLIError, ExitCode, describe, report
-from ._config import resolve_token
-from ._exceptions import ConfigurationError, RotationError
-from ._retries import MAX_TIMEOUT
+from ona_pats._bulk import MAX_CONCURRENCY, DeleteOutcome
+from ona_pats._config import resolve_token
+from ona_pats._exceptions import ConfigurationError, RotationError
+from ona_pats._retries import MAX_TIMEOUT
+
+from . import _format as fmt
+from . import _lifecycle as lifecycle
+from ._errors import EXIT_CODES_HELP, PROG, CLIError, ExitCode, describe, report
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._pagination import Page
-    from ._schema import user_pb2
-    from ._types import PatListFilter
-    from .server import Server
+    from ona_pats._aliases import PatListFilter
+    from ona_pats._client import Client
+    from ona_pats._pagination import Page
+    from ona_pats._schema import user_pb2
+    from ona_pats.server import Server
 
 __all__ = ["CLIError", "ExitCode", "build_parser", "main"]
 
@@ -50,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _duration(text: str) -> timedelta:
     try:
-        return fmt.parse_duration(text)
+        return fmt.parse_human_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -262,7 +263,7 @@ def _client_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _client(args: argparse.Namespace) -> Client:
-    from ._client import Client
+    from ona_pats._client import Client
 
     return Client(**_client_options(args))
 
@@ -278,7 +279,7 @@ def _note(text: str) -> None:
 def _server_module() -> Any:
     """Import ``ona_pats.server``, which needs the ``server`` extra (uvicorn)."""
     try:
-        from . import server
+        from ona_pats import server
     except ModuleNotFoundError as exc:
         raise CLIError(
             f"the embedded server needs {exc.name}: pip install 'ona-pats[server]'", ExitCode.USAGE
@@ -374,7 +375,7 @@ def _print_pats(
 
 def _json(pat: user_pb2.PersonalAccessToken) -> str:
     """One compact JSON line in the shape of Ona's API reference (camelCase, defaults shown)."""
-    from ._json import to_json
+    from ona_pats._json import to_json
 
     return to_json(pat)
 
@@ -525,7 +526,7 @@ def _confirm_plan(entries: list[tuple[str, lifecycle.Facts]]) -> bool:
 
 
 async def _delete_many(args: argparse.Namespace, ids: list[str]) -> list[DeleteOutcome]:
-    from ._client import AsyncClient
+    from ona_pats._client import AsyncClient
 
     progress = fmt.Progress(sys.stderr, enabled=sys.stderr.isatty(), noun="deleting tokens")
     async with AsyncClient(**_client_options(args)) as client:

@@ -1,7 +1,7 @@
 """Token lifecycle for the CLI: the ``audit`` report and the ``prune`` rules.
 
 Pure functions over listed tokens and a fixed ``now``, so they are tested without a server;
-``_cli`` lists, asks, deletes and prints.
+``_main`` lists, asks, deletes and prints.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import _cli_format as fmt
-from ._bulk import DeleteOutcome
-from ._cli_errors import describe
-from ._schema import user_pb2
+from ona_pats._bulk import DeleteOutcome
+from ona_pats._schema import user_pb2
+
+from . import _format as fmt
+from ._errors import describe
 
 PersonalAccessToken = user_pb2.PersonalAccessToken
 
@@ -223,8 +224,8 @@ def _count_row(label: str, counts: Counts) -> tuple[str, ...]:
 
 def render_audit(report: Audit) -> str:
     """The audit for a terminal: counts per user, then the tokens that need attention."""
-    window = fmt.format_duration(report.expiring_within)
-    unused = fmt.format_duration(report.unused_for)
+    window = fmt.human_duration(report.expiring_within)
+    unused = fmt.human_duration(report.unused_for)
     lines = [
         f"Audit of {report.total.tokens} tokens of {len(report.users)} users at "
         f"{report.now:%Y-%m-%d %H:%MZ} (expiring: within {window}; unused: for over {unused})",
@@ -279,7 +280,7 @@ class Rules:
         if self.never_used and facts.last_used is None:
             return "never used"
         if self.unused_for is not None and facts.unused_for(self.unused_for, now):
-            return f"unused for over {fmt.format_duration(self.unused_for)}"
+            return f"unused for over {fmt.human_duration(self.unused_for)}"
         if not (self.expired or self.never_used or self.unused_for is not None):
             return "of the given users"
         return None

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
 
-from ._schema import identity_pb2, user_pb2
-from ._timestamps import optional_datetime
+from ona_pats._schema import identity_pb2, user_pb2
+from ona_pats._timestamps import optional_datetime
 
 #: The units a duration on the command line may use, largest first.
 _UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -24,7 +24,7 @@ _MAX_DURATION_DAYS = 100 * 365
 _MAX_DURATION_SECONDS = _MAX_DURATION_DAYS * 86400
 
 
-def parse_duration(text: str) -> timedelta:
+def parse_human_duration(text: str) -> timedelta:
     """Parse a duration such as ``30d``, ``12h``, ``1w``, ``90m`` or ``1d12h``.
 
     Args:
@@ -45,7 +45,7 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def format_duration(delta: timedelta, units: int = 2) -> str:
+def human_duration(delta: timedelta, units: int = 2) -> str:
     """Format a duration for people, to ``units`` units at most: ``29d 23h``, ``5m``, ``0s``."""
     seconds = int(abs(delta).total_seconds())
     parts: list[str] = []
@@ -61,8 +61,8 @@ def relative(when: datetime, now: datetime, units: int = 2) -> str:
     if abs(when - now) < timedelta(seconds=1):
         return "just now"
     if when > now:
-        return f"in {format_duration(when - now, units)}"
-    return f"{format_duration(now - when, units)} ago"
+        return f"in {human_duration(when - now, units)}"
+    return f"{human_duration(now - when, units)} ago"
 
 
 def printable(text: str) -> str:

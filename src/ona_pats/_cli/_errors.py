@@ -15,9 +15,10 @@ import traceback
 
 from connectrpc.code import Code
 
-from . import _cli_format as fmt
-from ._config import DEFAULT_BASE_URL, TOKEN_ENV_VARS
-from ._exceptions import ConfigurationError, OnaPatsError, ValidationError
+from ona_pats._config import DEFAULT_BASE_URL, TOKEN_ENV_VARS
+from ona_pats._exceptions import ConfigurationError, OnaPatsError, ValidationError
+
+from . import _format as fmt
 
 PROG = "ona-pats"
 
@@ -89,7 +90,7 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     return ExitCode.ERROR
 
 
-def redact(text: str) -> str:
+def redact_secrets(text: str) -> str:
     """Replace the API token of the environment, and anything shaped like a secret, by ``***``."""
     for name in TOKEN_ENV_VARS:
         secret = os.environ.get(name, "").strip()
@@ -113,12 +114,12 @@ def describe(exc: BaseException) -> str:
             line += f" [request id {request_id}]"
     else:
         line = f"{type(exc).__name__}: {message}"
-    return fmt.printable(redact(" ".join(line.split())))
+    return fmt.printable(redact_secrets(" ".join(line.split())))
 
 
 def report(exc: BaseException, *, debug: bool) -> ExitCode:
     """Write the error to stderr (after a redacted traceback under ``debug``); return its status."""
     if debug:
-        sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+        sys.stderr.write(redact_secrets("".join(traceback.format_exception(exc))))
     print(f"{PROG}: error: {describe(exc)}", file=sys.stderr, flush=True)
     return exit_code_for(exc)

@@ -20,12 +20,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from . import _cli_format as fmt
-from ._client import Client
-from ._exceptions import NotFoundError, PermissionDeniedError
-from ._json import to_json
-from ._schema import user_pb2
-from ._types import WireProtocol
+from ona_pats._aliases import WireProtocol
+from ona_pats._client import Client
+from ona_pats._exceptions import NotFoundError, PermissionDeniedError
+from ona_pats._json import to_json
+from ona_pats._schema import user_pb2
+
+from . import _format as fmt
 
 _PAGE_SIZE = 3
 _LOOPBACK = "127.0.0.1,localhost,::1"
@@ -198,7 +199,7 @@ def _no_proxy_for_loopback() -> Iterator[None]:
 @contextmanager
 def _server(out: IO[str]) -> Iterator[tuple[str, str]]:
     """Run the embedded server on a free loopback port with a fresh SQLite file."""
-    from .server import Server
+    from ona_pats.server import Server
 
     with tempfile.TemporaryDirectory(prefix="ona-pats-demo-") as tmp:
         db = Path(tmp) / "demo.sqlite3"
