@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ona_pats._bulk import DeleteOutcome
+from ona_pats._json import to_dict
 from ona_pats._schema import user_pb2
+from ona_pats._timestamps import datetime_to_timestamp
 
 from . import _format as fmt
 from ._errors import describe
@@ -156,22 +158,15 @@ def audit(
     return report
 
 
-def _rfc3339(when: datetime | None) -> str | None:
-    return None if when is None else when.isoformat().replace("+00:00", "Z")
+#: The keys of a token in the audit's and prune's JSON, always present.
+_TOKEN_KEYS = ("id", "userId", "description", "createdAt", "expiresAt", "lastUsed", "readOnly")
 
 
 def token_document(facts: Facts) -> dict[str, Any]:
-    """One token in the audit's and prune's JSON: stable keys, RFC 3339 times or null."""
-    pat = facts.pat
-    return {
-        "id": pat.id,
-        "userId": pat.user_id,
-        "description": pat.description,
-        "createdAt": _rfc3339(facts.created_at),
-        "expiresAt": _rfc3339(facts.expires_at),
-        "lastUsed": _rfc3339(facts.last_used),
-        "readOnly": pat.read_only,
-    }
+    """One token in the audit's and prune's JSON: the project's proto3 JSON mapping (as
+    ``list --json`` writes it), with stable keys and ``null`` for a time that is not set."""
+    data = to_dict(facts.pat)
+    return {key: data.get(key) for key in _TOKEN_KEYS}
 
 
 def _counts_document(counts: Counts) -> dict[str, int]:
@@ -190,7 +185,7 @@ def _counts_document(counts: Counts) -> dict[str, int]:
 def audit_document(report: Audit) -> dict[str, Any]:
     """The audit as one JSON document with stable keys."""
     return {
-        "generatedAt": _rfc3339(report.now),
+        "generatedAt": to_dict(datetime_to_timestamp(report.now)),
         "expiringWithinSeconds": int(report.expiring_within.total_seconds()),
         "unusedForSeconds": int(report.unused_for.total_seconds()),
         "total": _counts_document(report.total),
