@@ -7,14 +7,19 @@ pool, so they never meet ours in protobuf's global pool.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
 from google.protobuf.message import Message
 
 FIXTURE = Path(__file__).parent / "fixtures" / "gitpod-sdk-1.2.0.binpb"
+ROOT = Path(__file__).resolve().parent.parent
+BUF = shutil.which("buf") or str(Path(sys.executable).parent / "buf")
 OUR_FILES = ("gitpod/v1/pagination.proto", "gitpod/v1/identity.proto", "gitpod/v1/user.proto")
 
 FileMap = dict[str, descriptor_pb2.FileDescriptorProto]
@@ -48,6 +53,74 @@ def our_files() -> FileMap:
 
     files = (types.PAGINATION_FILE, types.IDENTITY_FILE, types.USER_FILE)
     return {f.name: descriptor_pb2.FileDescriptorProto.FromString(f.serialized_pb) for f in files}
+
+
+def built_files(root: Path = ROOT) -> FileMap:
+    """``buf build proto`` of a checkout: our schema with its buf.validate rules and imports.
+
+    (The generated Python modules carry the schema without the rules; see
+    ``scripts/_split_schema.py``.)
+    """
+    done = subprocess.run(
+        [BUF, "build", "proto", "-o", "-"], cwd=root, capture_output=True, check=True
+    )
+    descriptor_set = descriptor_pb2.FileDescriptorSet.FromString(done.stdout)
+    return {proto.name: proto for proto in descriptor_set.file}
+
+
+#: A field's buf.validate rules in proto3 JSON form (enum values as numbers), by
+#: ``package.Message.field``.
+Rules = dict[str, dict[str, object]]
+
+
+def field_rules(files: FileMap, messages: Iterable[str]) -> Rules:
+    """The ``(buf.validate.field)`` option of every field of ``messages``, decoded with the
+    ``buf/validate/validate.proto`` in ``files`` (production's copy is older than ours; enum
+    values are compared by number: production's ``IGNORE_IF_UNPOPULATED`` is our
+    ``IGNORE_IF_ZERO_VALUE``)."""
+    pool = descriptor_pool.DescriptorPool()
+    for proto in files.values():
+        pool.Add(proto)
+    options_class = message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("google.protobuf.FieldOptions")
+    )
+    extension = pool.FindExtensionByName("buf.validate.field")
+    rules: Rules = {}
+    for name in messages:
+        for field in pool.FindMessageTypeByName(name).fields:
+            options = options_class.FromString(field.GetOptions().SerializeToString())
+            if options.HasExtension(extension):  # type: ignore[arg-type]
+                rules[f"{name}.{field.name}"] = json_format.MessageToDict(
+                    options.Extensions[extension],  # type: ignore[index]
+                    preserving_proto_field_name=True,
+                    use_integers_for_enums=True,
+                )
+    return rules
+
+
+def message_names(files: FileMap) -> list[str]:
+    """Every message of our gitpod/v1 files, nested ones included, by full name."""
+    names: list[str] = []
+
+    def walk(scope: str, messages: _Messages) -> None:
+        for message in messages:
+            names.append(f"{scope}.{message.name}")
+            walk(f"{scope}.{message.name}", message.nested_type)
+
+    for name in OUR_FILES:
+        walk(files[name].package, files[name].message_type)
+    return names
+
+
+def compare_rules(ours: FileMap, official: FileMap) -> list[str]:
+    """Every field whose buf.validate rules differ from production's, rule for rule."""
+    names = message_names(ours)
+    mine, theirs = field_rules(ours, names), field_rules(official, names)
+    return [
+        f"{path}: rules {mine.get(path)} != official {theirs.get(path)}"
+        for path in sorted(set(mine) | set(theirs))
+        if mine.get(path) != theirs.get(path)
+    ]
 
 
 def official_message_class(full_name: str) -> type[Message]:

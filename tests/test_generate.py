@@ -15,9 +15,9 @@ CHECK = ROOT / "scripts" / "check-generated"
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
     """A copy of the schema, the buf configuration and the committed gen/ tree."""
-    for name in ("buf.yaml", "buf.gen.yaml"):
+    for name in ("buf.yaml", "buf.gen.yaml", "buf.gen.python.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for name in ("proto", "gen"):
+    for name in ("proto", "third_party", "gen"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
@@ -42,3 +42,12 @@ def test_hand_editing_a_generated_file_fails_the_check(checkout: Path) -> None:
     result = _check(checkout)
     assert result.returncode == 1
     assert "user_pb2.pyi" in result.stderr
+
+
+def test_changing_a_rule_without_regenerating_fails_the_check(checkout: Path) -> None:
+    """The rules module is generated too: a rule edited in proto/ makes it stale."""
+    proto = checkout / "proto/gitpod/v1/pagination.proto"
+    proto.write_text(proto.read_text().replace("lte: 100", "lte: 200"))
+    result = _check(checkout)
+    assert result.returncode == 1
+    assert "validate_rules.py" in result.stderr

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
+from . import _requests
 from ._exceptions import (
     APIError,
     InvalidResponseError,
@@ -22,7 +23,6 @@ from ._exceptions import (
     OnaPatsError,
     ValidationError,
 )
-from ._validation import check_uuid
 
 #: The most deletes in flight that ``delete_many`` accepts.
 MAX_CONCURRENCY = 256
@@ -85,7 +85,10 @@ def check_ids(ids: Iterable[str]) -> list[str]:
         raise ValidationError("ids", "must be an iterable of token ids, not one string")
     distinct = dict.fromkeys(ids)
     for n, pat_id in enumerate(distinct):
-        check_uuid(f"ids[{n}]", pat_id)
+        try:
+            _requests.delete(pat_id)
+        except ValidationError as exc:
+            raise ValidationError(f"ids[{n}]", str(exc).partition(": ")[2], rule=exc.rule) from None
     return list(distinct)
 
 

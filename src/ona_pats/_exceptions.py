@@ -57,14 +57,17 @@ class ValidationError(OnaPatsError, ValueError):
 
     Attributes:
         field: the request field at fault, in proto field-path form (``filter.user_ids[3]``).
+        rule: the schema's buf.validate rule it breaks (``string.uuid``), or ``None`` when
+            the argument could not become a request at all (a wrong type).
     """
 
     #: The Connect code the server would have answered with.
     code: ClassVar[Code] = Code.INVALID_ARGUMENT
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, rule: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.rule = rule
 
 
 class JSONMappingError(OnaPatsError, ValueError):

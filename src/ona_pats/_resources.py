@@ -12,23 +12,15 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any, Generic, TypeAlias, TypeVar
 
-from . import _bulk, _stubs
+from . import _bulk, _requests, _stubs
 from ._aliases import PatListFilter
 from ._bulk import DeleteOutcome
 from ._exceptions import InvalidResponseError, OnaPatsError, RotationError
 from ._pagination import AsyncPager, Page, Pager
+from ._requests import MAX_VALID_FOR, check_limit, check_str, check_valid_for
 from ._retries import check_timeout
 from ._schema import user_pb2
 from ._transport import ResponseInfo
-from ._validation import (
-    MAX_VALID_FOR,
-    check_filter,
-    check_limit,
-    check_page_size,
-    check_str,
-    check_uuid,
-    check_valid_for,
-)
 
 T = TypeVar("T")
 #: ``Client._call``: (operation, request, timeout, max_retries) -> (response, metadata).
@@ -79,55 +71,6 @@ def _raw(value: T, meta: ResponseInfo) -> RawResponse[T]:
 
 
 # --- request building and response checks, shared by both twins -------------------------
-
-
-def _get_request(personal_access_token_id: str) -> user_pb2.GetPersonalAccessTokenRequest:
-    check_uuid("personal_access_token_id", personal_access_token_id)
-    return user_pb2.GetPersonalAccessTokenRequest(personal_access_token_id=personal_access_token_id)
-
-
-def _delete_request(personal_access_token_id: str) -> user_pb2.DeletePersonalAccessTokenRequest:
-    check_uuid("personal_access_token_id", personal_access_token_id)
-    return user_pb2.DeletePersonalAccessTokenRequest(
-        personal_access_token_id=personal_access_token_id
-    )
-
-
-def _create_request(
-    user_id: str, description: str, valid_for: timedelta | None, read_only: bool
-) -> user_pb2.CreatePersonalAccessTokenRequest:
-    check_uuid("user_id", user_id)
-    check_str("description", description)
-    request = user_pb2.CreatePersonalAccessTokenRequest(
-        user_id=user_id, description=description, read_only=bool(read_only)
-    )
-    lifetime = check_valid_for(valid_for)
-    if lifetime is not None:
-        request.valid_for.FromTimedelta(lifetime)
-    return request
-
-
-def _list_request(
-    filter: PatListFilter | None, page_size: int | None
-) -> user_pb2.ListPersonalAccessTokensRequest:
-    request = user_pb2.ListPersonalAccessTokensRequest()
-    if page_size is not None:
-        request.pagination.page_size = check_page_size(page_size)
-    user_ids = check_filter(filter)
-    if user_ids:
-        request.filter.user_ids.extend(user_ids)
-    return request
-
-
-def _at_token(
-    template: user_pb2.ListPersonalAccessTokensRequest, token: str
-) -> user_pb2.ListPersonalAccessTokensRequest:
-    if not token:
-        return template
-    request = user_pb2.ListPersonalAccessTokensRequest()
-    request.CopyFrom(template)
-    request.pagination.token = token
-    return request
 
 
 def _page(
@@ -193,7 +136,7 @@ class PatsWithRawResponse:
             ValidationError: the id is not a UUID; nothing was sent.
             APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
         """
-        request = _get_request(personal_access_token_id)
+        request = _requests.get(personal_access_token_id)
         response, meta = self._call(_stubs.GET, request, timeout, max_retries, None)
         return _raw(_pat(response, meta), meta)
 
@@ -222,7 +165,7 @@ class PatsWithRawResponse:
             ValidationError: an invalid argument; nothing was sent.
             APIError: the call failed. It is retried only if it never reached the server.
         """
-        request = _create_request(user_id, description, valid_for, read_only)
+        request = _requests.create(user_id, description, valid_for, read_only)
         response, meta = self._call(_stubs.CREATE, request, timeout, None, None)
         return _raw(_secret(response, meta), meta)
 
@@ -242,7 +185,7 @@ class PatsWithRawResponse:
             ValidationError: the id is not a UUID; nothing was sent.
             APIError: the call failed. It is retried only if it never reached the server.
         """
-        request = _delete_request(personal_access_token_id)
+        request = _requests.delete(personal_access_token_id)
         _, meta = self._call(_stubs.DELETE, request, timeout, None, None)
         return _raw(None, meta)
 
@@ -290,12 +233,12 @@ class Pats:
         Raises:
             ValidationError: an invalid argument; nothing was sent.
         """
-        template = _list_request(filter, page_size)
+        template = _requests.list_template(filter, page_size)
         check_limit(limit)
         call = self._call
 
         def fetch(page_token: str, not_after: float | None) -> Page[PersonalAccessToken]:
-            request = _at_token(template, page_token)
+            request = _requests.at_token(template, page_token)
             response, meta = call(_stubs.LIST, request, timeout, max_retries, not_after)
             return _page(response, meta)
 
@@ -327,7 +270,7 @@ class Pats:
             ValidationError: the id is not a UUID; nothing was sent.
             APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
         """
-        request = _get_request(personal_access_token_id)
+        request = _requests.get(personal_access_token_id)
         response, meta = self._call(_stubs.GET, request, timeout, max_retries, None)
         return _pat(response, meta)  # type: ignore[no-any-return]
 
@@ -356,7 +299,7 @@ class Pats:
             ValidationError: an invalid argument; nothing was sent.
             APIError: the call failed. It is retried only if it never reached the server.
         """
-        request = _create_request(user_id, description, valid_for, read_only)
+        request = _requests.create(user_id, description, valid_for, read_only)
         response, meta = self._call(_stubs.CREATE, request, timeout, None, None)
         return _secret(response, meta)
 
@@ -371,7 +314,7 @@ class Pats:
             ValidationError: the id is not a UUID; nothing was sent.
             APIError: the call failed. It is retried only if it never reached the server.
         """
-        request = _delete_request(personal_access_token_id)
+        request = _requests.delete(personal_access_token_id)
         self._call(_stubs.DELETE, request, timeout, None, None)
 
     def delete_many(
@@ -489,7 +432,7 @@ class AsyncPatsWithRawResponse:
             ValidationError: the id is not a UUID; nothing was sent.
             APIError: the call failed.
         """
-        request = _get_request(personal_access_token_id)
+        request = _requests.get(personal_access_token_id)
         response, meta = await self._call(_stubs.GET, request, timeout, max_retries, None)
         return _raw(_pat(response, meta), meta)
 
@@ -518,7 +461,7 @@ class AsyncPatsWithRawResponse:
             ValidationError: an invalid argument; nothing was sent.
             APIError: the call failed. It is retried only if it never reached the server.
         """
-        request = _create_request(user_id, description, valid_for, read_only)
+        request = _requests.create(user_id, description, valid_for, read_only)
         response, meta = await self._call(_stubs.CREATE, request, timeout, None, None)
         return _raw(_secret(response, meta), meta)
 
@@ -538,7 +481,7 @@ class AsyncPatsWithRawResponse:
             ValidationError: the id is not a UUID; nothing was sent.
             APIError: the call failed. It is retried only if it never reached the server.
         """
-        request = _delete_request(personal_access_token_id)
+        request = _requests.delete(personal_access_token_id)
         _, meta = await self._call(_stubs.DELETE, request, timeout, None, None)
         return _raw(None, meta)
 
@@ -586,12 +529,12 @@ class AsyncPats:
         Raises:
             ValidationError: an invalid argument; nothing was sent.
         """
-        template = _list_request(filter, page_size)
+        template = _requests.list_template(filter, page_size)
         check_limit(limit)
         call = self._call
 
         async def fetch(page_token: str, not_after: float | None) -> Page[PersonalAccessToken]:
-            request = _at_token(template, page_token)
+            request = _requests.at_token(template, page_token)
             response, meta = await call(_stubs.LIST, request, timeout, max_retries, not_after)
             return _page(response, meta)
 
@@ -623,7 +566,7 @@ class AsyncPats:
             ValidationError: the id is not a UUID; nothing was sent.
             APIError: the call failed.
         """
-        request = _get_request(personal_access_token_id)
+        request = _requests.get(personal_access_token_id)
         response, meta = await self._call(_stubs.GET, request, timeout, max_retries, None)
         return _pat(response, meta)  # type: ignore[no-any-return]
 
@@ -652,7 +595,7 @@ class AsyncPats:
             ValidationError: an invalid argument; nothing was sent.
             APIError: the call failed. It is retried only if it never reached the server.
         """
-        request = _create_request(user_id, description, valid_for, read_only)
+        request = _requests.create(user_id, description, valid_for, read_only)
         response, meta = await self._call(_stubs.CREATE, request, timeout, None, None)
         return _secret(response, meta)
 
@@ -667,7 +610,7 @@ class AsyncPats:
             ValidationError: the id is not a UUID; nothing was sent.
             APIError: the call failed. It is retried only if it never reached the server.
         """
-        request = _delete_request(personal_access_token_id)
+        request = _requests.delete(personal_access_token_id)
         await self._call(_stubs.DELETE, request, timeout, None, None)
 
     async def delete_many(

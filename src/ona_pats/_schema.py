@@ -17,8 +17,14 @@ _COLLISION = (
 )
 
 try:
-    from ._gen.gitpod.v1 import identity_pb2, pagination_pb2, user_connect, user_pb2
+    from ._gen.gitpod.v1 import (
+        identity_pb2,
+        pagination_pb2,
+        user_connect,
+        user_pb2,
+        validate_rules,
+    )
 except TypeError as exc:  # protobuf: "Couldn't build proto file into descriptor pool"
     raise ImportError(f"{_COLLISION} (protobuf said: {exc})") from exc
 
-__all__ = ["identity_pb2", "pagination_pb2", "user_connect", "user_pb2"]
+__all__ = ["identity_pb2", "pagination_pb2", "user_connect", "user_pb2", "validate_rules"]

@@ -98,8 +98,9 @@ def _console_lines(section: str, first: str) -> list[str]:
     raise AssertionError(f"no console block starting with {first!r}")
 
 
-def _yaml_block(section: str) -> str:
-    blocks: list[str] = re.findall(r"```yaml\n(# buf.gen.yaml\n.*?)```", section, flags=re.DOTALL)
+def _yaml_block(section: str, name: str) -> str:
+    pattern = rf"```yaml\n(# {re.escape(name)}\n.*?)```"
+    blocks: list[str] = re.findall(pattern, section, flags=re.DOTALL)
     return blocks[0]
 
 
@@ -130,7 +131,11 @@ def test_new_project_instructions_run_from_an_empty_directory(
     assert ("module" in (project / "package.json").read_text()) is as_documented
     (project / "node_modules").symlink_to(ROOT / "node_modules")
     shutil.copytree(ROOT / "proto", project / "proto")
-    (project / "buf.gen.yaml").write_text(_yaml_block(section))
+    shutil.copytree(
+        ROOT / "third_party" / "protovalidate", project / "third_party" / "protovalidate"
+    )
+    (project / "buf.yaml").write_text(_yaml_block(section, "buf.yaml"))
+    (project / "buf.gen.yaml").write_text(_yaml_block(section, "buf.gen.yaml"))
     env = {
         **os.environ,
         "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}",
@@ -145,6 +150,7 @@ def test_new_project_instructions_run_from_an_empty_directory(
     )
     assert generated.returncode == 0, generated.stderr
     assert (project / "gen" / "es" / "gitpod" / "v1" / "user_pb.ts").is_file()
+    assert (project / "gen" / "es" / "buf" / "validate" / "validate_pb.ts").is_file()
     (project / "interop").mkdir()
     shutil.copy(EXAMPLE, project / "interop" / "example.ts")
     with Server() as srv:

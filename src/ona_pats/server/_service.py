@@ -104,7 +104,8 @@ class UserService:
         self, bearer: str, request: user_pb2.CreatePersonalAccessTokenRequest
     ) -> user_pb2.CreatePersonalAccessTokenResponse:
         caller = self._caller(bearer)
-        user_id = _validation.require_uuid("user_id", request.user_id)
+        _validation.check(request)
+        user_id = request.user_id
         lifetime = _validation.valid_for_ns(request.valid_for, request.HasField("valid_for"))
         issued = self._store.create(
             caller,
@@ -129,9 +130,8 @@ class UserService:
         self, bearer: str, request: user_pb2.GetPersonalAccessTokenRequest
     ) -> user_pb2.GetPersonalAccessTokenResponse:
         caller = self._caller(bearer)
-        pat_id = _validation.require_uuid(
-            "personal_access_token_id", request.personal_access_token_id
-        )
+        _validation.check(request)
+        pat_id = request.personal_access_token_id
         return user_pb2.GetPersonalAccessTokenResponse(pat=self._store.get(caller, pat_id))
 
     @_database_errors
@@ -151,9 +151,10 @@ class UserService:
         query: Mapping[str, Sequence[str]],
     ) -> user_pb2.ListPersonalAccessTokensResponse:
         caller = self._caller(bearer)
+        _validation.check(request)
         size = _validation.page_size(request.pagination.page_size, query)
         token, token_field = _validation.page_token(request.pagination.token, query)
-        users = listing_filter(caller, _validation.filter_user_ids(request.filter.user_ids))
+        users = listing_filter(caller, list(request.filter.user_ids))
         listing = _pagination.scope(caller.user_id, users)
         now = self._store.clock()
         after = self._open_page_token(token, token_field, listing, now) if token else None
@@ -182,9 +183,8 @@ class UserService:
         self, bearer: str, request: user_pb2.DeletePersonalAccessTokenRequest
     ) -> user_pb2.DeletePersonalAccessTokenResponse:
         caller = self._caller(bearer)
-        pat_id = _validation.require_uuid(
-            "personal_access_token_id", request.personal_access_token_id
-        )
+        _validation.check(request)
+        pat_id = request.personal_access_token_id
         self._store.delete(caller, pat_id)
         return user_pb2.DeletePersonalAccessTokenResponse()
 

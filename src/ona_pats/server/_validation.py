@@ -1,8 +1,10 @@
-"""The request rules of the official schema (buf.validate), enforced by the embedded server.
+"""Request validation of the embedded server: the schema's buf.validate rules, then its own.
 
-See ``gitpod-v1-wire.md``, "Validation rules in the official schema". A violation is
-``invalid_argument`` with a message that starts with the field's path, as protovalidate names
-it (``filter.user_ids[3]: value must be a valid UUID``).
+Every request is checked against the rules in ``proto/`` by :mod:`ona_pats._rules`, the same
+checks the client makes before sending. A violation is ``invalid_argument`` with a message that
+starts with the field's path, as protovalidate names it (``filter.user_ids[3]: must be a valid
+UUID``). The server's own policies (the default page size and lifetime, the description cap, the
+``pageSize`` query parameter) are here too.
 """
 
 from __future__ import annotations
@@ -13,18 +15,23 @@ from collections.abc import Mapping, Sequence
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
+
+from ona_pats import _rules
+from ona_pats._exceptions import ValidationError
+from ona_pats._schema import pagination_pb2
 
 DEFAULT_PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100
-MAX_FILTER_USER_IDS = 25
-MAX_VALID_FOR_S = 90 * 24 * 3600
+#: The largest page, from the schema's rule on ``PaginationRequest.page_size``.
+MAX_PAGE_SIZE = int(
+    str(_rules.rule(pagination_pb2.PaginationRequest.DESCRIPTOR, "page_size", "int32", "lte"))
+)
 #: The longest description this server stores, in characters (at most 4 bytes each in UTF-8).
 #: With at most MAX_PAGE_SIZE tokens a page, a page stays far below the client's 16 MiB read
 #: limit whatever the descriptions hold.
 MAX_DESCRIPTION_CHARS = 1024
 #: What an unset or zero ``valid_for`` means.
 DEFAULT_VALID_FOR_S = 30 * 24 * 3600
-_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _NS = 10**9
 # URL query parameters ListPersonalAccessTokens honours besides ``pagination`` in the body.
 QUERY_TOKEN = "token"  # noqa: S105 (a parameter name)
@@ -36,24 +43,23 @@ def invalid(field: str, reason: str) -> ConnectError:
     return ConnectError(Code.INVALID_ARGUMENT, f"{field}: {reason}")
 
 
-def require_uuid(field: str, value: str) -> str:
-    """``value`` if it is a UUID (any version, either case), else ``invalid_argument``."""
-    if not _UUID.fullmatch(value):
-        raise invalid(field, "value must be a valid UUID")
-    return value
+def check(request: Message) -> None:
+    """``invalid_argument`` for the first schema rule ``request`` breaks."""
+    try:
+        _rules.check(request)
+    except ValidationError as exc:
+        raise ConnectError(Code.INVALID_ARGUMENT, str(exc)) from None
 
 
 def valid_for_ns(duration: Duration, present: bool) -> int:
-    """The lifetime asked for, in nanoseconds; unset or zero means the default."""
+    """The lifetime asked for (the rules have checked its range), in nanoseconds; unset or zero
+    means the default."""
     if not present:
         return DEFAULT_VALID_FOR_S * _NS
     seconds, nanos = duration.seconds, duration.nanos
     if abs(nanos) >= _NS or (seconds > 0 > nanos) or (seconds < 0 < nanos):
         raise invalid("valid_for", "value must be a valid duration")
-    total = seconds * _NS + nanos
-    if not 0 <= total <= MAX_VALID_FOR_S * _NS:
-        raise invalid("valid_for", f"value must be between 0s and {MAX_VALID_FOR_S}s")
-    return total or DEFAULT_VALID_FOR_S * _NS
+    return seconds * _NS + nanos or DEFAULT_VALID_FOR_S * _NS
 
 
 def description(value: str) -> str:
@@ -69,13 +75,6 @@ def description(value: str) -> str:
     return value
 
 
-def filter_user_ids(user_ids: Sequence[str]) -> list[str]:
-    """``filter.user_ids``, checked: at most 25 items, each a UUID."""
-    if len(user_ids) > MAX_FILTER_USER_IDS:
-        raise invalid("filter.user_ids", f"value must contain at most {MAX_FILTER_USER_IDS} items")
-    return [require_uuid(f"filter.user_ids[{i}]", uid) for i, uid in enumerate(user_ids)]
-
-
 def page_size(body: int, query: Mapping[str, Sequence[str]]) -> int:
     """The page size from ``pagination.page_size`` or the ``pageSize`` query parameter."""
     field, value = "pagination.page_size", body
@@ -84,8 +83,8 @@ def page_size(body: int, query: Mapping[str, Sequence[str]]) -> int:
         field, value = QUERY_PAGE_SIZE, _query_int(raw)
         if body and body != value:
             raise invalid(QUERY_PAGE_SIZE, "conflicts with pagination.page_size in the body")
-    if not 0 <= value <= MAX_PAGE_SIZE:
-        raise invalid(field, f"value must be between 0 and {MAX_PAGE_SIZE}")
+    for found in _rules.violations(pagination_pb2.PaginationRequest(page_size=value), first=True):
+        raise invalid(field, found.message)
     return value or DEFAULT_PAGE_SIZE
 
 
@@ -101,5 +100,5 @@ def page_token(body: str, query: Mapping[str, Sequence[str]]) -> tuple[str, str]
 
 def _query_int(text: str) -> int:
     if not re.fullmatch(r"[+-]?[0-9]{1,9}", text):
-        raise invalid(QUERY_PAGE_SIZE, f"value must be an integer between 0 and {MAX_PAGE_SIZE}")
+        raise invalid(QUERY_PAGE_SIZE, f"must be an integer from 0 to {MAX_PAGE_SIZE}")
     return int(text)

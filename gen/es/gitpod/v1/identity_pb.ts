@@ -4,13 +4,14 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file gitpod/v1/identity.proto.
  */
 export const file_gitpod_v1_identity: GenFile = /*@__PURE__*/
-  fileDesc("ChhnaXRwb2QvdjEvaWRlbnRpdHkucHJvdG8SCWdpdHBvZC52MSI+CgdTdWJqZWN0EgoKAmlkGAEgASgJEicKCXByaW5jaXBhbBgCIAEoDjIULmdpdHBvZC52MS5QcmluY2lwYWwq4AEKCVByaW5jaXBhbBIZChVQUklOQ0lQQUxfVU5TUEVDSUZJRUQQABIVChFQUklOQ0lQQUxfQUNDT1VOVBABEhIKDlBSSU5DSVBBTF9VU0VSEAISFAoQUFJJTkNJUEFMX1JVTk5FUhADEhkKFVBSSU5DSVBBTF9FTlZJUk9OTUVOVBAEEh0KGVBSSU5DSVBBTF9TRVJWSUNFX0FDQ09VTlQQBRIcChhQUklOQ0lQQUxfUlVOTkVSX01BTkFHRVIQBiIECAcQByoZUFJJTkNJUEFMX0FHRU5UX0VYRUNVVElPTmIGcHJvdG8z");
+  fileDesc("ChhnaXRwb2QvdjEvaWRlbnRpdHkucHJvdG8SCWdpdHBvZC52MSJVCgdTdWJqZWN0EhcKAmlkGAEgASgJQgu6SAjYAQFyA7ABARIxCglwcmluY2lwYWwYAiABKA4yFC5naXRwb2QudjEuUHJpbmNpcGFsQgi6SAWCAQIQASrgAQoJUHJpbmNpcGFsEhkKFVBSSU5DSVBBTF9VTlNQRUNJRklFRBAAEhUKEVBSSU5DSVBBTF9BQ0NPVU5UEAESEgoOUFJJTkNJUEFMX1VTRVIQAhIUChBQUklOQ0lQQUxfUlVOTkVSEAMSGQoVUFJJTkNJUEFMX0VOVklST05NRU5UEAQSHQoZUFJJTkNJUEFMX1NFUlZJQ0VfQUNDT1VOVBAFEhwKGFBSSU5DSVBBTF9SVU5ORVJfTUFOQUdFUhAGIgQIBxAHKhlQUklOQ0lQQUxfQUdFTlRfRVhFQ1VUSU9OYgZwcm90bzM", [file_buf_validate_validate]);
 
 /**
  * Subject names who did something, for example who created a token.

@@ -4,13 +4,14 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file gitpod/v1/pagination.proto.
  */
 export const file_gitpod_v1_pagination: GenFile = /*@__PURE__*/
-  fileDesc("ChpnaXRwb2QvdjEvcGFnaW5hdGlvbi5wcm90bxIJZ2l0cG9kLnYxIjUKEVBhZ2luYXRpb25SZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRINCgV0b2tlbhgCIAEoCSIoChJQYWdpbmF0aW9uUmVzcG9uc2USEgoKbmV4dF90b2tlbhgBIAEoCWIGcHJvdG8z");
+  fileDesc("ChpnaXRwb2QvdjEvcGFnaW5hdGlvbi5wcm90bxIJZ2l0cG9kLnYxIkAKEVBhZ2luYXRpb25SZXF1ZXN0EhwKCXBhZ2Vfc2l6ZRgBIAEoBUIJukgGGgQYZCgAEg0KBXRva2VuGAIgASgJIigKElBhZ2luYXRpb25SZXNwb25zZRISCgpuZXh0X3Rva2VuGAEgASgJYgZwcm90bzM", [file_buf_validate_validate]);
 
 /**
  * PaginationRequest asks for one page of a list.
