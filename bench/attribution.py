@@ -25,7 +25,6 @@ from connectrpc.request import Headers, RequestContext
 
 from ona_pats import AsyncClient, Client, rpc
 from ona_pats._schema import user_pb2
-from ona_pats._stubs import GET
 
 from .profile import _start_floor
 
@@ -111,9 +110,9 @@ def _sync_variants(url: str, ids: list[str]) -> dict[str, Callable[[], None]]:
                 req = user_pb2.GetPersonalAccessTokenRequest(personal_access_token_id=i)
                 if meta:
                     with ResponseMetadata():
-                        stub.execute_unary(request=req, method=GET.info, headers=_AUTH)
+                        stub.get_personal_access_token(req, headers=_AUTH)
                 else:
-                    stub.execute_unary(request=req, method=GET.info, headers=_AUTH)
+                    stub.get_personal_access_token(req, headers=_AUTH)
 
         return run
 
@@ -158,9 +157,7 @@ def _async_variants(url: str, ids: list[str]) -> dict[str, Callable[[], Awaitabl
         async def run() -> None:
             for i in ids:
                 req = user_pb2.GetPersonalAccessTokenRequest(personal_access_token_id=i)
-                await stub.execute_unary(
-                    request=req, method=GET.info, headers=_AUTH, timeout_ms=timeout_ms
-                )
+                await stub.get_personal_access_token(req, headers=_AUTH, timeout_ms=timeout_ms)
 
         return run
 

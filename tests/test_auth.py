@@ -246,3 +246,19 @@ def test_token_is_in_no_local_variable_of_an_error_traceback(
     shown = _traceback_locals(caught.value)
     assert any("BearerToken(<redacted>)" in line for line in shown)
     assert not [line for line in shown if TOKEN in line]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("timeout", [None, 5.0], ids=["no-deadline", "deadline"])
+async def test_token_is_in_no_local_variable_of_an_async_error_traceback(
+    scripted_server: ScriptedServer, no_env: None, timeout: float | None
+) -> None:
+    """The async path too, with and without the deadline header it adds to the headers."""
+    scripted_server.expect("GetPersonalAccessToken", ConnectError(Code.NOT_FOUND, "no such token"))
+    pat_id = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
+    async with AsyncClient(token=TOKEN, base_url=scripted_server.url, timeout=timeout) as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client.users.pats.get(personal_access_token_id=pat_id)
+    shown = _traceback_locals(caught.value)
+    assert any("RequestHeaders(" in line for line in shown)
+    assert not [line for line in shown if TOKEN in line]

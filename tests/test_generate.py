@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,29 @@ def test_changing_a_rule_without_regenerating_fails_the_check(checkout: Path) ->
     result = _check(checkout)
     assert result.returncode == 1
     assert "validate_rules.py" in result.stderr
+
+
+def test_the_sync_half_is_what_make_sync_generates() -> None:
+    """src/ona_pats/_sync is unasync's output of src/ona_pats/_async, as committed."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "make_sync.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_hand_edit_of_the_sync_half_is_caught(tmp_path: Path) -> None:
+    """Editing a generated module instead of its async source fails the check."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import make_sync  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    target = tmp_path / "_sync"
+    shutil.copytree(make_sync.TARGET, target, ignore=shutil.ignore_patterns("__pycache__"))
+    assert make_sync.main(check=True, target=target) == 0
+    edited = target / "_resources.py"
+    edited.write_text(edited.read_text().replace("def rotate(", "def rotate_(", 1))
+    assert make_sync.main(check=True, target=target) == 1

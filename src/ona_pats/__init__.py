@@ -1,8 +1,11 @@
 """ona-pats: the schema-first Python client for Ona's personal access token API."""
 
 from ._aliases import PatListFilter, WireProtocol
+from ._async._client import AsyncClient
+from ._async._gitpod import AsyncGitpod, AsyncPersonalAccessTokensPage
+from ._async._pagination import AsyncPager
+from ._async._resources import AsyncPats, AsyncPatsWithRawResponse, AsyncUsers
 from ._bulk import DeleteOutcome, Outcome
-from ._client import AsyncClient, Client
 from ._exceptions import (
     AbortedError,
     AlreadyExistsError,
@@ -29,23 +32,13 @@ from ._exceptions import (
     UnknownError,
     ValidationError,
 )
-from ._gitpod import (
-    AsyncGitpod,
-    AsyncPersonalAccessTokensPage,
-    Gitpod,
-    SyncPersonalAccessTokensPage,
-)
 from ._json import ProtoJSONCodec, from_dict, from_json, to_dict, to_json
-from ._pagination import AsyncPager, Page, Pager
-from ._resources import (
-    AsyncPats,
-    AsyncPatsWithRawResponse,
-    AsyncUsers,
-    Pats,
-    PatsWithRawResponse,
-    RawResponse,
-    Users,
-)
+from ._pagination import Page
+from ._results import RawResponse
+from ._sync._client import Client
+from ._sync._gitpod import Gitpod, SyncPersonalAccessTokensPage
+from ._sync._pagination import Pager
+from ._sync._resources import Pats, PatsWithRawResponse, Users
 from ._timestamps import (
     datetime_to_timestamp,
     optional_datetime,

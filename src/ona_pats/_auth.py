@@ -16,6 +16,17 @@ from ._transport import URLReader, canonical_url, origin_of
 _MIN_REDACTED = 6
 
 
+class RequestHeaders(dict[str, str]):
+    """Request headers whose repr never shows the ``authorization`` value: they are locals of
+    the call path's frames, which tracebacks with locals and debuggers print."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        shown = {k: "<redacted>" if k == "authorization" else v for k, v in self.items()}
+        return f"RequestHeaders({shown!r})"
+
+
 class BearerToken:
     """An API token that never shows itself in ``repr()`` or ``str()``."""
 

@@ -1,4 +1,7 @@
-"""``Gitpod`` / ``AsyncGitpod``: the Python surface of Ona's API reference, over our clients.
+"""The Python surface of Ona's API reference: its models and what its clients share.
+
+``Gitpod`` / ``AsyncGitpod`` and their resources and pages are in ``_async/_gitpod.py`` (and
+its generated sync half).
 
 Code written against the reference SDK (``from gitpod import Gitpod``) runs with one change,
 the import line. This is a thin adapter: every call goes through :class:`~ona_pats.Client` /
@@ -14,23 +17,21 @@ first empty page.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, Self, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from ._aliases import PatListFilter
-from ._client import AsyncClient, Client
-from ._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
 from ._exceptions import PaginationError
 from ._json import to_dict as _message_to_dict
-from ._pagination import AsyncPager, Page, Pager
+from ._pagination import Page
 from ._schema import identity_pb2, user_pb2
 from ._timestamps import optional_datetime
 
 if TYPE_CHECKING:
-    import httpx
+    from ._async._client import AsyncClient
+    from ._sync._client import Client
 
 
 class PaginationParams(TypedDict, total=False):
@@ -158,7 +159,7 @@ def _models(items: Sequence[user_pb2.PersonalAccessToken]) -> list[PersonalAcces
 
 
 @dataclass(frozen=True)
-class _Query:
+class Query:
     """The listing a page belongs to, so that the next one can be fetched."""
 
     filter: PatListFilter | None
@@ -166,22 +167,22 @@ class _Query:
     timeout: float | None
 
 
-def _query(
+def query_of(
     filter: PatListFilter | None,
     page_size: int | None,
     pagination: PaginationParams | None,
     token: str | None,
     timeout: float | None,
-) -> tuple[_Query, str]:
+) -> tuple[Query, str]:
     pagination = pagination or {}
     size = pagination.get("page_size", page_size)
-    return _Query(filter, size, timeout), pagination.get("token", token) or ""
+    return Query(filter, size, timeout), pagination.get("token", token) or ""
 
 
-class _PageBase:
+class PageBase:
     """What both page classes share: the fields and the next-page decisions."""
 
-    def __init__(self, page: Page[user_pb2.PersonalAccessToken], query: _Query) -> None:
+    def __init__(self, page: Page[user_pb2.PersonalAccessToken], query: Query) -> None:
         self.personal_access_tokens: list[PersonalAccessToken] = _models(page.items)
         """The tokens of this page (possibly none, even when more pages follow)."""
         self.pagination = Pagination(page.next_token)
@@ -204,225 +205,10 @@ class _PageBase:
         return self.pagination.next_token
 
 
-class SyncPersonalAccessTokensPage(_PageBase):
-    """One page of ``client.users.pats.list()``; iterating it yields every token of every
-    page from here on.
-
-    ```python
-    page = client.users.pats.list(pagination={"page_size": 20})
-    page.personal_access_tokens, page.pagination.next_token
-    for pat in page:  # this page and all that follow
-        ...
-    ```
-    """
-
-    def __init__(
-        self, page: Page[user_pb2.PersonalAccessToken], query: _Query, client: Client
-    ) -> None:
-        super().__init__(page, query)
-        self._client = client
-
-    def _pager(self, token: str) -> Pager[user_pb2.PersonalAccessToken]:
-        query = self._query
-        return self._client.users.pats.list(
-            filter=query.filter, page_size=query.page_size, token=token, timeout=query.timeout
-        )
-
-    def get_next_page(self) -> SyncPersonalAccessTokensPage:
-        """Fetch the next page.
-
-        Raises:
-            PaginationError: this is the last page.
-            APIError: the page could not be fetched.
-        """
-        page = next(iter(self._pager(self._next_token()).pages()))
-        return SyncPersonalAccessTokensPage(page, self._query, self._client)
-
-    def iter_pages(self) -> Iterator[SyncPersonalAccessTokensPage]:
-        """This page, then every page that follows (through empty ones)."""
-        yield self
-        if self.has_next_page():
-            for page in self._pager(self.pagination.next_token).pages():
-                yield SyncPersonalAccessTokensPage(page, self._query, self._client)
-
-    def __iter__(self) -> Iterator[PersonalAccessToken]:
-        for page in self.iter_pages():
-            yield from page.personal_access_tokens
-
-
-class AsyncPersonalAccessTokensPage(_PageBase):
-    """The async twin of :class:`SyncPersonalAccessTokensPage`: ``async for`` yields tokens."""
-
-    def __init__(
-        self, page: Page[user_pb2.PersonalAccessToken], query: _Query, client: AsyncClient
-    ) -> None:
-        super().__init__(page, query)
-        self._client = client
-
-    def _pager(self, token: str) -> AsyncPager[user_pb2.PersonalAccessToken]:
-        query = self._query
-        return self._client.users.pats.list(
-            filter=query.filter, page_size=query.page_size, token=token, timeout=query.timeout
-        )
-
-    async def get_next_page(self) -> AsyncPersonalAccessTokensPage:
-        """Fetch the next page.
-
-        Raises:
-            PaginationError: this is the last page.
-            APIError: the page could not be fetched.
-        """
-        async for page in self._pager(self._next_token()).pages():
-            return AsyncPersonalAccessTokensPage(page, self._query, self._client)
-        raise PaginationError("the server sent no next page")  # pragma: no cover
-
-    async def iter_pages(self) -> AsyncIterator[AsyncPersonalAccessTokensPage]:
-        """This page, then every page that follows (through empty ones)."""
-        yield self
-        if self.has_next_page():
-            async for page in self._pager(self.pagination.next_token).pages():
-                yield AsyncPersonalAccessTokensPage(page, self._query, self._client)
-
-    async def __aiter__(self) -> AsyncIterator[PersonalAccessToken]:
-        async for page in self.iter_pages():
-            for pat in page.personal_access_tokens:
-                yield pat
-
-
-class PatsResource:
-    """``client.users.pats`` of :class:`Gitpod`: ``list``, ``get``, ``delete``."""
-
-    def __init__(self, client: Client) -> None:
-        self._client = client
-
-    def list(
-        self,
-        *,
-        token: str | None = None,
-        page_size: int | None = None,
-        filter: PatListFilter | None = None,
-        pagination: PaginationParams | None = None,
-        timeout: float | None = None,
-    ) -> SyncPersonalAccessTokensPage:
-        """Fetch the first page of a listing (``pagination`` wins over ``token``/``page_size``).
-
-        Raises:
-            ValidationError: an invalid argument; nothing was sent.
-            APIError: the page could not be fetched.
-        """
-        query, start = _query(filter, page_size, pagination, token, timeout)
-        pager = self._client.users.pats.list(
-            filter=query.filter, page_size=query.page_size, token=start, timeout=timeout
-        )
-        return SyncPersonalAccessTokensPage(next(iter(pager.pages())), query, self._client)
-
-    def get(self, *, personal_access_token_id: str, timeout: float | None = None) -> PatGetResponse:
-        """Get one token; the result's ``.pat`` is it.
-
-        Raises:
-            ValidationError: the id is not a UUID; nothing was sent.
-            APIError: the call failed (``NotFoundError``, ...).
-        """
-        pat = self._client.users.pats.get(
-            personal_access_token_id=personal_access_token_id, timeout=timeout
-        )
-        return PatGetResponse(PersonalAccessToken.from_message(pat))
-
-    def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> object:
-        """Delete (revoke) a token; returns an empty object, as the reference SDK does.
-
-        Raises:
-            ValidationError: the id is not a UUID; nothing was sent.
-            APIError: the call failed.
-        """
-        self._client.users.pats.delete(
-            personal_access_token_id=personal_access_token_id, timeout=timeout
-        )
-        return {}
-
-
-class AsyncPatsResource:
-    """``client.users.pats`` of :class:`AsyncGitpod`."""
-
-    def __init__(self, client: AsyncClient) -> None:
-        self._client = client
-
-    async def list(
-        self,
-        *,
-        token: str | None = None,
-        page_size: int | None = None,
-        filter: PatListFilter | None = None,
-        pagination: PaginationParams | None = None,
-        timeout: float | None = None,
-    ) -> AsyncPersonalAccessTokensPage:
-        """Fetch the first page of a listing (``pagination`` wins over ``token``/``page_size``).
-
-        Raises:
-            ValidationError: an invalid argument; nothing was sent.
-            APIError: the page could not be fetched.
-        """
-        query, start = _query(filter, page_size, pagination, token, timeout)
-        pager = self._client.users.pats.list(
-            filter=query.filter, page_size=query.page_size, token=start, timeout=timeout
-        )
-        async for page in pager.pages():
-            return AsyncPersonalAccessTokensPage(page, query, self._client)
-        raise PaginationError("the server sent no page")  # pragma: no cover
-
-    async def get(
-        self, *, personal_access_token_id: str, timeout: float | None = None
-    ) -> PatGetResponse:
-        """Get one token; the result's ``.pat`` is it."""
-        pat = await self._client.users.pats.get(
-            personal_access_token_id=personal_access_token_id, timeout=timeout
-        )
-        return PatGetResponse(PersonalAccessToken.from_message(pat))
-
-    async def delete(
-        self, *, personal_access_token_id: str, timeout: float | None = None
-    ) -> object:
-        """Delete (revoke) a token; returns an empty object, as the reference SDK does."""
-        await self._client.users.pats.delete(
-            personal_access_token_id=personal_access_token_id, timeout=timeout
-        )
-        return {}
-
-
-class UsersResource:
-    """``client.users`` of :class:`Gitpod`."""
-
-    def __init__(self, client: Client) -> None:
-        self.pats = PatsResource(client)
-
-
-class AsyncUsersResource:
-    """``client.users`` of :class:`AsyncGitpod`."""
-
-    def __init__(self, client: AsyncClient) -> None:
-        self.pats = AsyncPatsResource(client)
-
-
-class _GitpodBase:
-    """What both reference-SDK clients share: the options they pass on, ``base_url``, repr."""
+class GitpodBase:
+    """What both reference-SDK clients share: ``base_url`` and the repr."""
 
     _client: Client | AsyncClient
-
-    @staticmethod
-    def _options(
-        bearer_token: str | None,
-        base_url: str | None,
-        timeout: float | None,
-        max_retries: int,
-        default_headers: Mapping[str, str] | None,
-    ) -> dict[str, Any]:
-        return {
-            "token": bearer_token,
-            "base_url": base_url,
-            "timeout": timeout,
-            "max_retries": max_retries,
-            "default_headers": default_headers,
-        }
 
     @property
     def base_url(self) -> str:
@@ -431,94 +217,3 @@ class _GitpodBase:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._client.base_url!r})"
-
-
-class Gitpod(_GitpodBase):
-    """The reference SDK's client (``from gitpod import Gitpod``), over :class:`Client`.
-
-    ```python
-    from ona_pats import Gitpod
-
-    client = Gitpod()  # bearer_token from ONA_API_KEY or GITPOD_API_KEY
-    page = client.users.pats.list(pagination={"page_size": 20})
-    print(page.personal_access_tokens[0].id)
-    ```
-
-    Args:
-        bearer_token: the API token; default ``ONA_API_KEY``, then ``GITPOD_API_KEY``.
-        base_url: default ``ONA_BASE_URL``, then ``GITPOD_BASE_URL``, then Ona's API.
-        timeout: seconds one call may take in all (``None``: no limit).
-        max_retries: retries of List and Get on transient failures.
-        default_headers: headers added to every request.
-        http_client: an ``httpx.Client`` to send through; you close it.
-
-    Raises:
-        ConfigurationError: no token, or an unusable base URL.
-    """
-
-    def __init__(
-        self,
-        *,
-        bearer_token: str | None = None,
-        base_url: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        options = self._options(bearer_token, base_url, timeout, max_retries, default_headers)
-        self._client: Client = Client(**options, http_client=http_client)
-        client = self._client
-        self.users = UsersResource(client)
-
-    def close(self) -> None:
-        """Close the connections this client opened."""
-        self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncGitpod(_GitpodBase):
-    """The reference SDK's async client (``from gitpod import AsyncGitpod``).
-
-    Takes the arguments of :class:`Gitpod`, with an ``httpx.AsyncClient`` as ``http_client``.
-    """
-
-    def __init__(
-        self,
-        *,
-        bearer_token: str | None = None,
-        base_url: str | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        default_headers: Mapping[str, str] | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        options = self._options(bearer_token, base_url, timeout, max_retries, default_headers)
-        self._client: AsyncClient = AsyncClient(**options, http_client=http_client)
-        client = self._client
-        self.users = AsyncUsersResource(client)
-
-    async def close(self) -> None:
-        """Close the connections this client opened."""
-        await self._client.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()

@@ -1,4 +1,7 @@
-"""Lazy pagination: ``Page``, ``Pager``, ``AsyncPager`` and the sans-I/O ``_Cursor``.
+"""Lazy pagination: ``Page`` and the sans-I/O ``_Cursor`` that the pagers drive.
+
+The pagers (``AsyncPager`` in ``_async/_pagination.py``, ``Pager`` generated from it) only
+fetch; every decision is the cursor's.
 
 Iteration follows the server's ``next_token``, never the item count: an empty page with a
 token continues, an empty token ends, a token seen before raises ``PaginationError``.
@@ -12,7 +15,7 @@ optional ``total_timeout`` bounds the whole listing's time (each page keeps its 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -113,92 +116,3 @@ class _Cursor:
 #: deadline); returns the page (items cut to the limit by the pager).
 FetchPage = Callable[[str, float | None], Page[T]]
 AsyncFetchPage = Callable[[str, float | None], Awaitable[Page[T]]]
-
-
-class Pager(Generic[T]):
-    """A lazy listing: nothing is sent until you iterate.
-
-    ```python
-    for pat in client.users.pats.list(page_size=50):
-        ...
-    for page in client.users.pats.list().pages():
-        page.items, page.next_token
-    ```
-
-    Iterating again starts over from the first token.
-    """
-
-    def __init__(
-        self,
-        fetch: FetchPage[T],
-        *,
-        token: str = "",
-        limit: int | None = None,
-        total_timeout: float | None = None,
-    ) -> None:
-        self._fetch = fetch
-        self._token = token
-        self._limit = limit
-        self._total_timeout = total_timeout
-
-    def pages(self) -> Iterator[Page[T]]:
-        """Iterate over the pages (each with ``items`` and ``next_token``).
-
-        Raises:
-            PaginationError: the server repeated a page token, or sent more than
-                ``MAX_EMPTY_PAGES`` pages without items.
-            DeadlineExceededError: the listing's ``total_timeout`` expired.
-            APIError: a page could not be fetched.
-        """
-        cursor = _Cursor(self._token, self._limit, self._total_timeout)
-        while (token := cursor.next_request()) is not None:
-            page = self._fetch(token, cursor.not_after)
-            items = cursor.advance(page.items, page.next_token)
-            yield Page(items, page.next_token, page.headers)
-
-    def __iter__(self) -> Iterator[T]:
-        for page in self.pages():
-            yield from page.items
-
-
-class AsyncPager(Generic[T]):
-    """The async twin of :class:`Pager`: use ``async for``.
-
-    ```python
-    async for pat in client.users.pats.list(page_size=50):
-        ...
-    ```
-    """
-
-    def __init__(
-        self,
-        fetch: AsyncFetchPage[T],
-        *,
-        token: str = "",
-        limit: int | None = None,
-        total_timeout: float | None = None,
-    ) -> None:
-        self._fetch = fetch
-        self._token = token
-        self._limit = limit
-        self._total_timeout = total_timeout
-
-    async def pages(self) -> AsyncIterator[Page[T]]:
-        """Iterate over the pages (each with ``items`` and ``next_token``).
-
-        Raises:
-            PaginationError: the server repeated a page token, or sent more than
-                ``MAX_EMPTY_PAGES`` pages without items.
-            DeadlineExceededError: the listing's ``total_timeout`` expired.
-            APIError: a page could not be fetched.
-        """
-        cursor = _Cursor(self._token, self._limit, self._total_timeout)
-        while (token := cursor.next_request()) is not None:
-            page = await self._fetch(token, cursor.not_after)
-            items = cursor.advance(page.items, page.next_token)
-            yield Page(items, page.next_token, page.headers)
-
-    async def __aiter__(self) -> AsyncIterator[T]:
-        async for page in self.pages():
-            for item in page.items:
-                yield item

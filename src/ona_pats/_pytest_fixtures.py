@@ -16,7 +16,7 @@ import pytest
 # The client and the server are imported when a fixture is first used, not when pytest loads
 # the plugin: a test run that uses none of them pays nothing.
 if TYPE_CHECKING:
-    from ._client import AsyncClient, Client
+    from . import AsyncClient, Client
     from .server import FaultInjector, IssuedToken, Server
 
 __all__ = [
@@ -65,7 +65,7 @@ def ona_pats_client(
     request: pytest.FixtureRequest, ona_pats_server: Server, ona_pats_user: IssuedToken
 ) -> Iterator[Client]:
     """A :class:`~ona_pats.Client` holding ``ona_pats_user``'s token; closed after the test."""
-    from ._client import Client
+    from . import Client
 
     with Client(token=ona_pats_user.token, base_url=_base_url(request, ona_pats_server)) as client:
         yield client
@@ -77,7 +77,7 @@ def ona_pats_async_client(
 ) -> Iterator[AsyncClient]:
     """An :class:`~ona_pats.AsyncClient` holding ``ona_pats_user``'s token, for async tests
     (any event loop); closed after the test."""
-    from ._client import AsyncClient
+    from . import AsyncClient
 
     client = AsyncClient(token=ona_pats_user.token, base_url=_base_url(request, ona_pats_server))
     yield client

@@ -609,6 +609,10 @@ class AsyncTransport:
 _NO_TRAILERS = pyqwest.Headers()
 
 
+#: The HTTP client of the sync stub: pyqwest's own, which calls a :class:`SyncTransport` directly.
+SyncHTTPClient = pyqwest.SyncClient
+
+
 class AsyncHTTPClient(pyqwest.Client):
     """The HTTP client of the async stub: connectrpc's unary calls go straight to an
     :class:`AsyncTransport`.

@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from ona_pats import Client
 from ona_pats._aliases import WireProtocol
-from ona_pats._client import Client
 from ona_pats._exceptions import NotFoundError, PermissionDeniedError
 from ona_pats._json import to_json
 from ona_pats._schema import user_pb2

@@ -29,8 +29,8 @@ from . import _lifecycle as lifecycle
 from ._errors import EXIT_CODES_HELP, PROG, CLIError, ExitCode, describe, report
 
 if TYPE_CHECKING:
+    from ona_pats import Client
     from ona_pats._aliases import PatListFilter
-    from ona_pats._client import Client
     from ona_pats._pagination import Page
     from ona_pats._schema import user_pb2
     from ona_pats.server import Server
@@ -263,7 +263,7 @@ def _client_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _client(args: argparse.Namespace) -> Client:
-    from ona_pats._client import Client
+    from ona_pats import Client
 
     return Client(**_client_options(args))
 
@@ -526,7 +526,7 @@ def _confirm_plan(entries: list[tuple[str, lifecycle.Facts]]) -> bool:
 
 
 async def _delete_many(args: argparse.Namespace, ids: list[str]) -> list[DeleteOutcome]:
-    from ona_pats._client import AsyncClient
+    from ona_pats import AsyncClient
 
     progress = fmt.Progress(sys.stderr, enabled=sys.stderr.isatty(), noun="deleting tokens")
     async with AsyncClient(**_client_options(args)) as client:

@@ -1,0 +1,202 @@
+# Generated from src/ona_pats/_async/_gitpod.py by scripts/make_sync.py: edit that file.
+"""The reference SDK's client (``from gitpod import Gitpod``) over our own client.
+
+The models and the shared page logic are ``_gitpod.py``'s; this is the part that calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from ona_pats._aliases import PatListFilter
+from ona_pats._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ona_pats._exceptions import PaginationError
+from ona_pats._gitpod import (
+    GitpodBase,
+    PageBase,
+    PaginationParams,
+    PatGetResponse,
+    PersonalAccessToken,
+    Query,
+    query_of,
+)
+from ona_pats._pagination import Page
+from ona_pats._schema import user_pb2
+
+from ._client import Client
+from ._pagination import Pager
+
+if TYPE_CHECKING:
+    import httpx
+
+
+class SyncPersonalAccessTokensPage(PageBase):
+    """One page of ``client.users.pats.list()``; iterating it yields every token of every
+    page from here on.
+
+    ```python
+    page = client.users.pats.list(pagination={"page_size": 20})
+    page.personal_access_tokens, page.pagination.next_token
+    for pat in page:  # this page and all that follow
+        ...
+    ```
+    """
+
+    def __init__(
+        self, page: Page[user_pb2.PersonalAccessToken], query: Query, client: Client
+    ) -> None:
+        super().__init__(page, query)
+        self._client = client
+
+    def _pager(self, token: str) -> Pager[user_pb2.PersonalAccessToken]:
+        query = self._query
+        return self._client.users.pats.list(
+            filter=query.filter, page_size=query.page_size, token=token, timeout=query.timeout
+        )
+
+    def get_next_page(self) -> SyncPersonalAccessTokensPage:
+        """Fetch the next page.
+
+        Raises:
+            PaginationError: this is the last page.
+            APIError: the page could not be fetched.
+        """
+        for page in self._pager(self._next_token()).pages():
+            return SyncPersonalAccessTokensPage(page, self._query, self._client)
+        raise PaginationError("the server sent no next page")  # pragma: no cover
+
+    def iter_pages(self) -> Iterator[SyncPersonalAccessTokensPage]:
+        """This page, then every page that follows (through empty ones)."""
+        yield self
+        if self.has_next_page():
+            for page in self._pager(self.pagination.next_token).pages():
+                yield SyncPersonalAccessTokensPage(page, self._query, self._client)
+
+    def __iter__(self) -> Iterator[PersonalAccessToken]:
+        for page in self.iter_pages():
+            for pat in page.personal_access_tokens:
+                yield pat
+
+
+class PatsResource:
+    """``client.users.pats``: ``list``, ``get``, ``delete``."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self,
+        *,
+        token: str | None = None,
+        page_size: int | None = None,
+        filter: PatListFilter | None = None,
+        pagination: PaginationParams | None = None,
+        timeout: float | None = None,
+    ) -> SyncPersonalAccessTokensPage:
+        """Fetch the first page of a listing (``pagination`` wins over ``token``/``page_size``).
+
+        Raises:
+            ValidationError: an invalid argument; nothing was sent.
+            APIError: the page could not be fetched.
+        """
+        query, start = query_of(filter, page_size, pagination, token, timeout)
+        pager = self._client.users.pats.list(
+            filter=query.filter, page_size=query.page_size, token=start, timeout=timeout
+        )
+        for page in pager.pages():
+            return SyncPersonalAccessTokensPage(page, query, self._client)
+        raise PaginationError("the server sent no page")  # pragma: no cover
+
+    def get(self, *, personal_access_token_id: str, timeout: float | None = None) -> PatGetResponse:
+        """Get one token; the result's ``.pat`` is it.
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed (``NotFoundError``, ...).
+        """
+        pat = self._client.users.pats.get(
+            personal_access_token_id=personal_access_token_id, timeout=timeout
+        )
+        return PatGetResponse(PersonalAccessToken.from_message(pat))
+
+    def delete(self, *, personal_access_token_id: str, timeout: float | None = None) -> object:
+        """Delete (revoke) a token; returns an empty object, as the reference SDK does.
+
+        Raises:
+            ValidationError: the id is not a UUID; nothing was sent.
+            APIError: the call failed.
+        """
+        self._client.users.pats.delete(
+            personal_access_token_id=personal_access_token_id, timeout=timeout
+        )
+        return {}
+
+
+class UsersResource:
+    """``client.users``."""
+
+    def __init__(self, client: Client) -> None:
+        self.pats = PatsResource(client)
+
+
+class Gitpod(GitpodBase):
+    """The reference SDK's client (``from gitpod import Gitpod``), over :class:`Client`.
+
+    ```python
+    from ona_pats import Gitpod
+
+    client = Gitpod()  # bearer_token from ONA_API_KEY or GITPOD_API_KEY
+    page = client.users.pats.list(pagination={"page_size": 20})
+    print(page.personal_access_tokens[0].id)
+    ```
+
+    Args:
+        bearer_token: the API token; default ``ONA_API_KEY``, then ``GITPOD_API_KEY``.
+        base_url: default ``ONA_BASE_URL``, then ``GITPOD_BASE_URL``, then Ona's API.
+        timeout: seconds one call may take in all (``None``: no limit).
+        max_retries: retries of List and Get on transient failures.
+        default_headers: headers added to every request.
+        http_client: an ``httpx.Client`` to send through; you close it.
+
+    Raises:
+        ConfigurationError: no token, or an unusable base URL.
+    """
+
+    _client: Client
+
+    def __init__(
+        self,
+        *,
+        bearer_token: str | None = None,
+        base_url: str | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self._client = Client(
+            token=bearer_token,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            default_headers=default_headers,
+            http_client=http_client,
+        )
+        self.users = UsersResource(self._client)
+
+    def close(self) -> None:
+        """Close the connections this client opened."""
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
