@@ -1,6 +1,6 @@
 """Post-generation step: make the generated Python tree a private subpackage.
 
-buf writes ``gen/python/gitpod/v1/*`` with absolute imports (``from gitpod.v1 import
+buf writes ``src/ona_pats/_gen/gitpod/v1/*`` with absolute imports (``from gitpod.v1 import
 identity_pb2``). The tree ships as ``ona_pats._gen``, so this step rewrites those imports to
 package-relative ones and writes the ``__init__.py`` files that make the tree a package.
 It never touches anything else in the generated files.

@@ -18,7 +18,7 @@ def checkout(tmp_path: Path) -> Path:
     """A copy of the schema, the buf configuration and the committed gen/ tree."""
     for name in ("buf.yaml", "buf.gen.yaml", "buf.gen.python.yaml"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for name in ("proto", "third_party", "gen"):
+    for name in ("proto", "third_party", "gen", "src/ona_pats/_gen"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path
 
@@ -34,11 +34,11 @@ def test_editing_a_proto_without_regenerating_fails_the_check(checkout: Path) ->
     )
     result = _check(checkout)
     assert result.returncode == 1
-    assert "gen/ is stale" in result.stderr
+    assert "generated code is stale" in result.stderr
 
 
 def test_hand_editing_a_generated_file_fails_the_check(checkout: Path) -> None:
-    stub = checkout / "gen/python/gitpod/v1/user_pb2.pyi"
+    stub = checkout / "src/ona_pats/_gen/gitpod/v1/user_pb2.pyi"
     stub.write_text(stub.read_text() + "\n# a hand edit\n")
     result = _check(checkout)
     assert result.returncode == 1
