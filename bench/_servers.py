@@ -261,33 +261,27 @@ def _counting(app: Any) -> Any:
 
 
 async def _serve_ona(spec: dict[str, Any], stop: asyncio.Event) -> tuple[Any, int]:
-    """The embedded server's ASGI app and store under uvicorn, on a socket we count."""
-    import uvicorn
-
+    """The embedded server's ASGI app and store, as ``ona_pats.server.Server`` runs them (the
+    same harness and uvicorn options), on a socket we count."""
     from ona_pats.server._app import create_app
-    from ona_pats.server._connections import GuardedH11Protocol
+    from ona_pats.server._loopback import ServerThread
+    from ona_pats.server._server import EMBEDDED_OPTIONS
     from ona_pats.server._store import Store
 
     store = Store(spec["db"])
     sock = _listen()
-    # The options of ona_pats.server.Server._serve, plus a certificate for HTTPS.
-    options: dict[str, Any] = {
-        "log_level": "warning",
-        "lifespan": "off",
-        "ws": "none",
-        "access_log": False,
-        "http": GuardedH11Protocol,
-    }
+    tls: dict[str, Any] = {}
     if spec["scheme"] == "https":
-        options.update(ssl_certfile=spec["certfile"], ssl_keyfile=spec["keyfile"])
-    config = uvicorn.Config(_counting(create_app(store)), **options)
-    server = uvicorn.Server(config)
+        tls = {"ssl_certfile": spec["certfile"], "ssl_keyfile": spec["keyfile"]}
+    app = _counting(create_app(store))
+    server = ServerThread(
+        app, sock, name="bench-ona", log_level="warning", **EMBEDDED_OPTIONS, **tls
+    )
+    server.start()
 
     async def run() -> None:
-        task = asyncio.ensure_future(server.serve(sockets=[sock]))
         await stop.wait()
-        server.should_exit = True
-        await task
+        await asyncio.to_thread(server.stop)
         store.close()
 
     return run(), sock.getsockname()[1]

@@ -15,17 +15,17 @@ from ona_pats import DeleteOutcome, Outcome
 from ona_pats.rpc import UserServiceASGIApplication
 from ona_pats.types import DeletePersonalAccessTokenRequest, DeletePersonalAccessTokenResponse
 
+from ._fake import ScriptedService, serve_asgi
 from .reliability._faultproxy import Fault, FaultProxy
-from .reliability._stubserver import StubUserService, serve_asgi
 
 TOKEN = "bulk-test-token"
 
 
-class CountingService(StubUserService):
+class CountingService(ScriptedService):
     """The stub service, counting the deletes in flight at once."""
 
     def __init__(self, count: int) -> None:
-        super().__init__(count)
+        super().__init__(count=count)
         self.in_flight = 0
         self.most_in_flight = 0
 

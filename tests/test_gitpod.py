@@ -33,8 +33,8 @@ from ona_pats.types import (
     PersonalAccessToken,
 )
 
+from ._fake import ScriptedService, serve_asgi
 from .conftest import TOKEN
-from .reliability._stubserver import StubUserService, serve_asgi
 from .test_pagination import _page
 
 SEED_USER = "f53d2330-3795-4c5d-a1f3-453121af9c60"
@@ -198,7 +198,7 @@ def test_optional_datetime_is_presence_aware() -> None:
         optional_datetime(pat, "last_used", truncate=False)
 
 
-class _ThreePages(StubUserService):
+class _ThreePages(ScriptedService):
     """A listing of two tokens over three pages, the middle one empty."""
 
     def __init__(self) -> None:

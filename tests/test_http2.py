@@ -26,7 +26,7 @@ from hypercorn.config import Config
 import ona_pats
 from ona_pats.rpc import UserServiceASGIApplication
 
-from .reliability._stubserver import StubUserService
+from ._fake import ScriptedService
 
 TOKEN = "http2-test-token"
 
@@ -48,7 +48,7 @@ class Seen:
 
 @contextlib.contextmanager
 def _hypercorn(
-    tmp_path: Path, alpn: list[str], service: StubUserService
+    tmp_path: Path, alpn: list[str], service: ScriptedService
 ) -> Iterator[tuple[str, str, Seen]]:
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1")
@@ -100,7 +100,7 @@ def _quiet_hpack(caplog: pytest.LogCaptureFixture) -> None:
 
 @pytest.fixture
 def h2_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Seen]]:
-    service = StubUserService(60)
+    service = ScriptedService(count=60)
     with _hypercorn(tmp_path, ["h2", "http/1.1"], service) as (url, ca, seen):
         monkeypatch.setenv("SSL_CERT_FILE", ca)
         yield url, seen
@@ -108,7 +108,7 @@ def h2_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
 
 @pytest.fixture
 def h1_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Seen]]:
-    service = StubUserService(60)
+    service = ScriptedService(count=60)
     with _hypercorn(tmp_path, ["http/1.1"], service) as (url, ca, seen):
         monkeypatch.setenv("SSL_CERT_FILE", ca)
         yield url, seen

@@ -2,7 +2,7 @@
 
 It adds fixtures only when the ``server`` extra is installed (``pip install ona-pats[server]``):
 ``ona_pats_server``, ``ona_pats_user``, ``ona_pats_client``, ``ona_pats_async_client`` and
-``ona_pats_faults``; see :mod:`ona_pats._pytest_fixtures`. Without it, it adds nothing, so
+``ona_pats_faults``; see :mod:`ona_pats.server._pytest_fixtures`. Without it, it adds nothing, so
 installing ona-pats alone never changes a test run.
 """
 
@@ -11,4 +11,4 @@ from __future__ import annotations
 from importlib.util import find_spec
 
 if find_spec("uvicorn") is not None:
-    pytest_plugins = ("ona_pats._pytest_fixtures",)
+    pytest_plugins = ("ona_pats.server._pytest_fixtures",)

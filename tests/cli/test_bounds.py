@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.reliability._stubserver import serve_list_pages
+from tests._fake import serve_list_pages
 
 from . import _run
 

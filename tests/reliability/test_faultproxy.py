@@ -14,9 +14,9 @@ from ona_pats.types import (
     ListPersonalAccessTokensRequest,
     ListPersonalAccessTokensResponse,
 )
+from tests._fake import fake_server
 
 from ._faultproxy import BAD_TIMESTAMPS, Fault, FaultProxy
-from ._stubserver import stub_server
 
 LIST = "/gitpod.v1.UserService/ListPersonalAccessTokens"
 GET = "/gitpod.v1.UserService/GetPersonalAccessToken"
@@ -26,7 +26,7 @@ JSON = {"content-type": "application/json"}
 
 @pytest.fixture
 def proxy() -> Iterator[FaultProxy]:
-    with stub_server(30) as (url, _service), FaultProxy(url, delay=0.5) as proxy:
+    with fake_server(30) as (url, _service), FaultProxy(url, delay=0.5) as proxy:
         yield proxy
 
 

@@ -9,7 +9,6 @@ import signal
 import socket
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,25 +16,28 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from ._app import create_app
 from ._connections import GuardedH11Protocol, RepeatFilter
 from ._files import write_token_file
+from ._loopback import ServerThread, bind
 from ._seed import seed_tokens
 from ._store import IssuedToken, Store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8484
-_START_TIMEOUT_S = 10.0
-_STOP_TIMEOUT_S = 10.0
-_GRACEFUL_S = 5
-# Idle keep-alive connections stay open longer than clients pool theirs (as long as nginx's
-# keepalive_timeout; uvicorn's default is far shorter), so that the client, not the server,
-# closes an idle connection: a request sent just as the server closes one is reset, and a
-# Create or Delete failing that way cannot be retried.
-_KEEP_ALIVE_S = 75
+#: The uvicorn options the embedded server runs with (the benchmark's ``ona`` server too).
+EMBEDDED_OPTIONS: dict[str, Any] = {
+    "access_log": False,
+    "timeout_graceful_shutdown": 5,
+    # Idle keep-alive connections stay open longer than clients pool theirs (as long as
+    # nginx's keepalive_timeout; uvicorn's default is far shorter), so that the client, not
+    # the server, closes an idle connection: a request sent just as the server closes one is
+    # reset, and a Create or Delete failing that way cannot be retried.
+    "timeout_keep_alive": 75,
+    "http": GuardedH11Protocol,
+}
 _DB_NAME = "ona-pats.sqlite3"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -89,8 +91,7 @@ class Server:
         self._log_level = log_level
         self._tmpdir: str | None = None
         self._store: Store | None = None
-        self._uvicorn: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: ServerThread | None = None
         self._socket: socket.socket | None = None
         self.admin: IssuedToken | None = None
         self.seeded_user_ids: list[str] = []
@@ -104,7 +105,7 @@ class Server:
         Returns:
             ``self``, serving.
         """
-        if self._thread is not None:
+        if self._runner is not None:
             raise RuntimeError("the server is already running")
         try:
             self._open_store()
@@ -116,9 +117,8 @@ class Server:
 
     def stop(self) -> None:
         """Stop serving, close the store and remove a temporary database. Idempotent."""
-        if self._uvicorn is not None and self._thread is not None:
-            self._uvicorn.should_exit = True
-            self._thread.join(_STOP_TIMEOUT_S)
+        if self._runner is not None:
+            self._runner.stop()
         for name in _FLOODABLE_LOGGERS:
             logging.getLogger(name).removeFilter(self._log_filter)
         if self._socket is not None:
@@ -127,7 +127,7 @@ class Server:
             self._store.close()
         if self._tmpdir is not None:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
-        self._uvicorn = self._thread = self._socket = self._store = self._tmpdir = None
+        self._runner = self._socket = self._store = self._tmpdir = None
 
     def __enter__(self) -> Server:
         return self.start()
@@ -151,39 +151,24 @@ class Server:
         assert self._store is not None
         for name in _FLOODABLE_LOGGERS:
             logging.getLogger(name).addFilter(self._log_filter)
-        self._socket = _bind(self.host, self._requested_port)
-        self._uvicorn = uvicorn.Server(self._config())
-        self._thread = threading.Thread(
-            target=self._uvicorn.run,
-            kwargs={"sockets": [self._socket]},
-            name=f"ona-pats-server-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        _wait_started(self._uvicorn, self._thread)
-
-    def _config(self) -> uvicorn.Config:
-        assert self._store is not None
+        self._socket = bind(self.host, self._requested_port)
         access = logging.getLogger("uvicorn.access")
         saved = access.handlers[:], access.propagate
-        config = uvicorn.Config(
+        self._runner = ServerThread(
             create_app(self._store),
+            self._socket,
+            name=f"ona-pats-server-{self.port}",
             # Only configure logging when asked: a test double must not rewire the
             # logging of the process it is embedded in.
             log_config=LOGGING_CONFIG if self._log_level else None,
             log_level=self._log_level,
-            lifespan="off",
-            ws="none",
-            access_log=False,
-            timeout_graceful_shutdown=_GRACEFUL_S,
-            timeout_keep_alive=_KEEP_ALIVE_S,
-            http=GuardedH11Protocol,
+            **EMBEDDED_OPTIONS,
         )
         if not self._log_level:
             # access_log=False silences uvicorn.access for the whole process; with the
             # access log off this server never writes to it, so put it back.
             access.handlers[:], access.propagate = saved
-        return config
+        self._runner.start()
 
     # -- what tests and demos read --------------------------------------------------------
 
@@ -295,30 +280,6 @@ def run(
                 pass
         finally:
             restore()
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP, not 0: asyncio only disables Nagle (TCP_NODELAY) on the accepted sockets
-    # of a listener whose proto says TCP; without it every other response waits ~40 ms.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the embedded server failed to start; see its log")
-        if time.monotonic() > deadline:
-            raise RuntimeError("the embedded server did not start in time")
-        time.sleep(0.005)
 
 
 def _on_signals(handler: Callable[[int, FrameType | None], Any]) -> Callable[[], None]:

@@ -16,8 +16,8 @@ import pytest
 # The client and the server are imported when a fixture is first used, not when pytest loads
 # the plugin: a test run that uses none of them pays nothing.
 if TYPE_CHECKING:
-    from . import AsyncClient, Client
-    from .server import FaultInjector, IssuedToken, Server
+    from ona_pats import AsyncClient, Client
+    from ona_pats.server import FaultInjector, IssuedToken, Server
 
 __all__ = [
     "ona_pats_async_client",
@@ -31,7 +31,7 @@ __all__ = [
 @pytest.fixture(scope="session")
 def ona_pats_server() -> Iterator[Server]:
     """The embedded UserService on a free loopback port, with a temporary database."""
-    from .server import Server
+    from ona_pats.server import Server
 
     with Server(port=0) as server:
         yield server
@@ -47,7 +47,7 @@ def ona_pats_user(ona_pats_server: Server) -> IssuedToken:
 def ona_pats_faults(ona_pats_server: Server) -> Iterator[FaultInjector]:
     """A fault-injecting proxy that this test's ``ona_pats_client`` and
     ``ona_pats_async_client`` talk through: ``.unavailable(rpc)``, ``.drop(rpc)``."""
-    from .server import FaultInjector
+    from ona_pats.server import FaultInjector
 
     with FaultInjector(ona_pats_server.base_url) as faults:
         yield faults
@@ -65,7 +65,7 @@ def ona_pats_client(
     request: pytest.FixtureRequest, ona_pats_server: Server, ona_pats_user: IssuedToken
 ) -> Iterator[Client]:
     """A :class:`~ona_pats.Client` holding ``ona_pats_user``'s token; closed after the test."""
-    from . import Client
+    from ona_pats import Client
 
     with Client(token=ona_pats_user.token, base_url=_base_url(request, ona_pats_server)) as client:
         yield client
@@ -77,7 +77,7 @@ def ona_pats_async_client(
 ) -> Iterator[AsyncClient]:
     """An :class:`~ona_pats.AsyncClient` holding ``ona_pats_user``'s token, for async tests
     (any event loop); closed after the test."""
-    from . import AsyncClient
+    from ona_pats import AsyncClient
 
     client = AsyncClient(token=ona_pats_user.token, base_url=_base_url(request, ona_pats_server))
     yield client
