@@ -33,10 +33,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ona_pats import JSONMappingError, ProtoJSONCodec, from_dict, from_json, to_dict, to_json
-from ona_pats._json import _FAST_READERS, _READERS
-from ona_pats._json_fast import _Slow
-from ona_pats._json_write import _Writer
-from ona_pats._timestamps import TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS, MappingProblem
+from ona_pats._json import READERS
+from ona_pats._json._read import _Slow
+from ona_pats._json._wkt import TIMESTAMP_MAX_SECONDS, TIMESTAMP_MIN_SECONDS, MappingProblem
+from ona_pats._json._write import Writer
 from ona_pats.rpc import UserServiceClientSync, UserServiceWSGIApplication
 from ona_pats.types import (
     GetPersonalAccessTokenRequest,
@@ -709,7 +709,7 @@ def test_readme_json_section_examples_run(block: str) -> None:
 
 def test_plans_are_built_once_across_threads() -> None:
     """Threads racing on a fresh plan cache (recursive type included) all get a working plan."""
-    writer = _Writer(include_defaults=False, use_proto_names=False)
+    writer = Writer(include_defaults=False, use_proto_names=False)
     message = _all(child=_all(child=_all(i32=1)))
     barrier = threading.Barrier(8)
     results: list[Any] = []
@@ -755,9 +755,9 @@ def _outcome(read: Callable[[Any], Any], document: Any) -> Any:
 def test_fast_plan_agrees_with_the_precise_plan(document: Any, ignore: bool) -> None:
     """Whatever the fast plan accepts, the precise plan accepts and reads the same way."""
     desc = PersonalAccessToken.DESCRIPTOR
-    fast = _outcome(_FAST_READERS[ignore].message(desc), document)
+    fast = _outcome(READERS[ignore].fast.message(desc), document)
     if fast != "not decided":
-        assert fast == _outcome(_READERS[ignore].message(desc), document)
+        assert fast == _outcome(READERS[ignore].precise.message(desc), document)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from ona_pats import (
     Pager,
     PaginationError,
 )
-from ona_pats._pagination import MAX_EMPTY_PAGES, _Cursor
+from ona_pats._pagination import MAX_EMPTY_PAGES, Cursor
 from ona_pats.types import ListPersonalAccessTokensResponse, PersonalAccessToken
 
 from .conftest import USER_ID, ScriptedServer
@@ -31,7 +31,7 @@ def _page(ids: list[str], next_token: str) -> ListPersonalAccessTokensResponse:
 
 
 def test_cursor_follows_tokens_and_stops_on_empty_token() -> None:
-    cursor = _Cursor("", None, None)
+    cursor = Cursor("", None, None)
     assert cursor.next_request() == ""
     assert cursor.advance((1, 2), "t1") == (1, 2)
     assert cursor.next_request() == "t1"
@@ -42,18 +42,18 @@ def test_cursor_follows_tokens_and_stops_on_empty_token() -> None:
 
 
 def test_cursor_repeated_token_raises() -> None:
-    cursor = _Cursor("", None, None)
+    cursor = Cursor("", None, None)
     cursor.advance((1,), "t1")
     with pytest.raises(PaginationError, match="repeated"):
         cursor.advance((2,), "t1")
 
 
 def test_cursor_limit_cuts_items_and_stops() -> None:
-    cursor = _Cursor("start", 3, None)
+    cursor = Cursor("start", 3, None)
     assert cursor.advance((1, 2), "a") == (1, 2)
     assert cursor.advance((3, 4), "b") == (3,)
     assert cursor.next_request() is None
-    assert _Cursor("", 0, None).next_request() is None
+    assert Cursor("", 0, None).next_request() is None
 
 
 def test_sync_list_is_lazy(client: Client, scripted_server: ScriptedServer) -> None:

@@ -21,7 +21,7 @@ from ona_pats import (
     timestamp_to_datetime_ns,
     to_json,
 )
-from ona_pats._timestamps import (
+from ona_pats._json._wkt import (
     DURATION_MAX_SECONDS,
     TIMESTAMP_MAX_SECONDS,
     TIMESTAMP_MIN_SECONDS,

@@ -1,4 +1,4 @@
-"""Lazy pagination: ``Page`` and the sans-I/O ``_Cursor`` that the pagers drive.
+"""Lazy pagination: ``Page`` and the sans-I/O ``Cursor`` that the pagers drive.
 
 The pagers (``AsyncPager`` in ``_async/_pagination.py``, ``Pager`` generated from it) only
 fetch; every decision is the cursor's.
@@ -50,7 +50,7 @@ class Page(Generic[T]):
     )
 
 
-class _Cursor:
+class Cursor:
     """Where a listing is: the next token, when to stop, loops, empty pages, the deadline."""
 
     __slots__ = ("_done", "_empty", "_end", "_left", "_pages", "_seen", "_token", "_total")

@@ -23,8 +23,8 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from ._exceptions import ValidationError
+from ._json._wkt import parse_duration
 from ._schema import identity_pb2, pagination_pb2, user_pb2, validate_rules
-from ._timestamps import parse_duration
 
 M = TypeVar("M", bound=Message)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -15,7 +15,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ona_pats import JSONMappingError, from_json
-from ona_pats._timestamps import MappingProblem, parse_timestamp
+from ona_pats._json._wkt import MappingProblem, parse_timestamp
 from ona_pats.types import PersonalAccessToken
 
 from ._rfc3339 import reference_parse

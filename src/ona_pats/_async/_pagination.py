@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Generic, TypeVar
 
-from ona_pats._pagination import AsyncFetchPage, Page, _Cursor
+from ona_pats._pagination import AsyncFetchPage, Cursor, Page
 
 T = TypeVar("T")
 
@@ -45,7 +45,7 @@ class AsyncPager(Generic[T]):
             DeadlineExceededError: the listing's ``total_timeout`` expired.
             APIError: a page could not be fetched.
         """
-        cursor = _Cursor(self._token, self._limit, self._total_timeout)
+        cursor = Cursor(self._token, self._limit, self._total_timeout)
         while (token := cursor.next_request()) is not None:
             page = await self._fetch(token, cursor.not_after)
             items = cursor.advance(page.items, page.next_token)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
-from ona_pats._pagination import FetchPage, Page, _Cursor
+from ona_pats._pagination import Cursor, FetchPage, Page
 
 T = TypeVar("T")
 
@@ -46,7 +46,7 @@ class Pager(Generic[T]):
             DeadlineExceededError: the listing's ``total_timeout`` expired.
             APIError: a page could not be fetched.
         """
-        cursor = _Cursor(self._token, self._limit, self._total_timeout)
+        cursor = Cursor(self._token, self._limit, self._total_timeout)
         while (token := cursor.next_request()) is not None:
             page = self._fetch(token, cursor.not_after)
             items = cursor.advance(page.items, page.next_token)

@@ -1,6 +1,6 @@
 """Writing: message -> JSON-shaped Python values, through one plan per descriptor.
 
-``_Writer`` is a ``_PlanCache`` for one combination of options (``include_defaults``,
+``_Writer`` is a ``PlanCache`` for one combination of options (``include_defaults``,
 ``use_proto_names``); it turns each message type, well-known types included, into a function
 that returns dicts, lists, strings and numbers ready for ``json.dumps``. Values without a JSON
 form raise ``MappingProblem``, which collects the path on the way out.
@@ -20,22 +20,22 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 
-from ._json_plans import (
-    _ANY,
-    _CUSTOM_JSON,
-    _DELEGATED,
-    _FD,
-    _UPPER,
-    _WRAPPERS,
-    _any_descriptor,
-    _Convert,
-    _is_map,
-    _PlanCache,
+from ._plans import (
+    ANY,
+    CUSTOM_JSON,
+    DELEGATED,
+    FD,
+    UPPER,
+    WRAPPERS,
+    Convert,
+    PlanCache,
+    any_descriptor,
+    is_map,
 )
-from ._timestamps import MappingProblem, format_duration, format_timestamp
+from ._wkt import MappingProblem, format_duration, format_timestamp
 
 _INT64_TYPES = frozenset(
-    (_FD.TYPE_INT64, _FD.TYPE_SINT64, _FD.TYPE_SFIXED64, _FD.TYPE_UINT64, _FD.TYPE_FIXED64)
+    (FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64, FD.TYPE_UINT64, FD.TYPE_FIXED64)
 )
 _CAMEL_HUMP = re.compile(r"_([a-z])")
 _UNDERSCORE_NOT_BEFORE_LOWER = re.compile(r"_(?![a-z])")  # "a_1", "a__b": no camelCase form
@@ -65,20 +65,20 @@ def _write_bytes(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
-def _write_enum(enum: EnumDescriptor) -> _Convert:
+def _write_enum(enum: EnumDescriptor) -> Convert:
     if enum.full_name == "google.protobuf.NullValue":
         return lambda _value: None
     names = {number: value.name for number, value in enum.values_by_number.items()}
     return lambda number: names.get(number, number)  # unknown numbers stay numbers (spec)
 
 
-def _write_map_key(fd: FieldDescriptor) -> _Convert | None:
-    if fd.type == _FD.TYPE_BOOL:
+def _write_map_key(fd: FieldDescriptor) -> Convert | None:
+    if fd.type == FD.TYPE_BOOL:
         return lambda key: "true" if key else "false"
-    return None if fd.type == _FD.TYPE_STRING else str
+    return None if fd.type == FD.TYPE_STRING else str
 
 
-def _write_list(item: _Convert | None) -> _Convert:
+def _write_list(item: Convert | None) -> Convert:
     if item is None:
         return list
 
@@ -97,7 +97,7 @@ def _write_list(item: _Convert | None) -> _Convert:
     return write
 
 
-def _write_map(key: _Convert | None, value: _Convert | None) -> _Convert:
+def _write_map(key: Convert | None, value: Convert | None) -> Convert:
     def write(entries: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in entries.items():
@@ -112,7 +112,7 @@ def _write_map(key: _Convert | None, value: _Convert | None) -> _Convert:
     return write
 
 
-class _Writer(_PlanCache):
+class Writer(PlanCache):
     """Output plans (message -> JSON-shaped data) for one combination of options."""
 
     def __init__(self, include_defaults: bool, use_proto_names: bool) -> None:
@@ -120,7 +120,7 @@ class _Writer(_PlanCache):
         self.include_defaults = include_defaults
         self.use_proto_names = use_proto_names
 
-    def _build(self, desc: Descriptor) -> _Convert:
+    def _build(self, desc: Descriptor) -> Convert:
         name = desc.full_name
         if name == "google.protobuf.Timestamp":
             return lambda ts: format_timestamp(ts.seconds, ts.nanos)
@@ -128,19 +128,19 @@ class _Writer(_PlanCache):
             return lambda d: format_duration(d.seconds, d.nanos)
         if name == "google.protobuf.FieldMask":
             return lambda mask: ",".join(_camel_path(path) for path in mask.paths)
-        if name in _WRAPPERS:
+        if name in WRAPPERS:
             inner = self._field(desc.fields_by_name["value"])
             return (lambda w: w.value) if inner is None else (lambda w: inner(w.value))
-        if name in _DELEGATED:
+        if name in DELEGATED:
             return self._delegated
-        if name == _ANY:
+        if name == ANY:
             return self._any
         return self._fields(desc)
 
     def _any(self, msg: Any) -> dict[str, Any]:
         if not msg.type_url and not msg.value:
             return {}
-        desc = _any_descriptor(msg.type_url)
+        desc = any_descriptor(msg.type_url)
         inner = GetMessageClass(desc)()
         try:
             inner.ParseFromString(msg.value)
@@ -149,7 +149,7 @@ class _Writer(_PlanCache):
                 f"Any value is not a valid {desc.full_name}", msg.type_url
             ) from exc
         data = self.message(desc)(inner)
-        if desc.full_name in _CUSTOM_JSON:
+        if desc.full_name in CUSTOM_JSON:
             return {"@type": msg.type_url, "value": data}
         return {"@type": msg.type_url, **data}
 
@@ -163,8 +163,8 @@ class _Writer(_PlanCache):
         except (json_format.Error, ValueError, TypeError, KeyError) as exc:
             raise MappingProblem(f"cannot write {msg.DESCRIPTOR.full_name}: {exc}", None) from exc
 
-    def _field(self, fd: FieldDescriptor) -> _Convert | None:
-        if fd.is_repeated and fd.message_type is not None and _is_map(fd.message_type):
+    def _field(self, fd: FieldDescriptor) -> Convert | None:
+        if fd.is_repeated and fd.message_type is not None and is_map(fd.message_type):
             key_fd, value_fd = (
                 fd.message_type.fields_by_name["key"],
                 fd.message_type.fields_by_name["value"],
@@ -174,23 +174,23 @@ class _Writer(_PlanCache):
             return _write_list(self._single(fd))
         return self._single(fd)
 
-    def _single(self, fd: FieldDescriptor) -> _Convert | None:
+    def _single(self, fd: FieldDescriptor) -> Convert | None:
         kind = fd.type
-        if kind in (_FD.TYPE_MESSAGE, _FD.TYPE_GROUP):
+        if kind in (FD.TYPE_MESSAGE, FD.TYPE_GROUP):
             return self.message(cast(Descriptor, fd.message_type))
-        if kind == _FD.TYPE_ENUM:
+        if kind == FD.TYPE_ENUM:
             return _write_enum(cast(EnumDescriptor, fd.enum_type))
         if kind in _INT64_TYPES:
             return str
-        if kind == _FD.TYPE_DOUBLE:
+        if kind == FD.TYPE_DOUBLE:
             return _write_double
-        if kind == _FD.TYPE_FLOAT:
+        if kind == FD.TYPE_FLOAT:
             return _write_float
-        if kind == _FD.TYPE_BYTES:
+        if kind == FD.TYPE_BYTES:
             return _write_bytes
         return None  # string, bool and 32-bit integers are already JSON values
 
-    def _fields(self, desc: Descriptor) -> _Convert:
+    def _fields(self, desc: Descriptor) -> Convert:
         plan = tuple(
             (
                 fd.name,
@@ -207,7 +207,7 @@ class _Writer(_PlanCache):
             return _IF_SET
         if self.include_defaults:
             return _ALWAYS
-        floating = fd.type in (_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT) and not fd.is_repeated
+        floating = fd.type in (FD.TYPE_DOUBLE, FD.TYPE_FLOAT) and not fd.is_repeated
         return _IF_NOT_ZERO_FLOAT if floating else _IF_NOT_EMPTY
 
 
@@ -216,7 +216,7 @@ class _Writer(_PlanCache):
 _ALWAYS, _IF_SET, _IF_NOT_EMPTY, _IF_NOT_ZERO_FLOAT = range(4)
 
 
-def _write_fields(plan: tuple[tuple[str, str, _Convert | None, int], ...]) -> _Convert:
+def _write_fields(plan: tuple[tuple[str, str, Convert | None, int], ...]) -> Convert:
     def write(msg: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, key, conv, when in plan:
@@ -239,6 +239,6 @@ def _write_fields(plan: tuple[tuple[str, str, _Convert | None, int], ...]) -> _C
 
 
 def _camel_path(path: str) -> str:
-    if _UPPER.search(path) or _UNDERSCORE_NOT_BEFORE_LOWER.search(path):
+    if UPPER.search(path) or _UNDERSCORE_NOT_BEFORE_LOWER.search(path):
         raise MappingProblem("FieldMask path cannot be written in camelCase", path)
     return _CAMEL_HUMP.sub(lambda m: m.group(1).upper(), path)

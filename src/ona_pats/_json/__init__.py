@@ -1,7 +1,7 @@
 """The proto3 JSON mapping for any generated message, and the connectrpc JSON codec using it.
 
 Spec: https://protobuf.dev/programming-guides/json/. Timestamps and Durations follow
-``_timestamps`` (strict RFC 3339), also inside an ``Any``. Struct, Value and ListValue (which
+``_wkt`` (strict RFC 3339), also inside an ``Any``. Struct, Value and ListValue (which
 hold no timestamps) are delegated to ``google.protobuf.json_format``; their errors are still
 reported as ``JSONMappingError``.
 
@@ -21,9 +21,10 @@ Decisions, where the spec leaves room:
   section 8.1), without a byte order mark.
 * Proto2 extensions are neither written nor read (the gitpod.v1 schema has none).
 
-This module holds the public functions and the codec. The writer lives in ``_json_write``, the
-strict reader (errors with paths) in ``_json_read``, the fast read plan that falls back to it in
-``_json_fast``, and the plan cache both directions share in ``_json_plans``.
+This package's ``__init__`` holds the public functions and the codec. Inside it: ``_read``
+(:class:`Reader`, with its fast path), ``_write`` (:class:`Writer`), ``_plans`` (the plan cache
+and type facts both share) and ``_wkt`` (the Timestamp and Duration text, and
+``MappingProblem``, the internal error that carries a path).
 """
 
 from __future__ import annotations
@@ -34,26 +35,21 @@ from typing import Any, TypeVar, cast
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 
-from ._exceptions import JSONMappingError
-from ._json_fast import _FastReader, _Slow
-from ._json_read import _construct, _no_duplicate_keys, _Reader
-from ._json_write import _Writer
-from ._timestamps import MappingProblem
+from ona_pats._exceptions import JSONMappingError
+
+from ._read import Reader, loads
+from ._wkt import MappingProblem
+from ._write import Writer
 
 M = TypeVar("M", bound=Message)
 
-_WRITERS = {(d, p): _Writer(d, p) for d in (True, False) for p in (True, False)}
-_READERS = {ignore: _Reader(ignore) for ignore in (True, False)}
-_FAST_READERS = {ignore: _FastReader(reader) for ignore, reader in _READERS.items()}
+WRITERS = {(d, p): Writer(d, p) for d in (True, False) for p in (True, False)}
+READERS = {ignore: Reader(ignore) for ignore in (True, False)}
 
 
 def _public_error(problem: MappingProblem) -> JSONMappingError:
     path = "".join(reversed(problem.segments)).removeprefix(".")
     return JSONMappingError(path, problem.message, problem.value)
-
-
-def _reject_constant(name: str) -> Any:
-    raise MappingProblem('not JSON (use the strings "NaN", "Infinity", "-Infinity")', name)
 
 
 def _loads(text: str | bytes | bytearray | memoryview) -> Any:
@@ -64,9 +60,7 @@ def _loads(text: str | bytes | bytearray | memoryview) -> Any:
             bad = bytes(exc.object[exc.start : exc.end])
             raise JSONMappingError("", f"not valid UTF-8 at byte {exc.start}", bad) from exc
     try:
-        return json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant
-        )
+        return loads(text)
     except MappingProblem as problem:
         raise _public_error(problem) from None
     except json.JSONDecodeError as exc:
@@ -107,21 +101,16 @@ def from_dict(
             the field (``personalAccessTokens[3].createdAt``) and ``.value`` the value.
     """
     cls, instance = _message_class(message_class_or_instance)
-    desc = cast(Descriptor, cls.DESCRIPTOR)
     try:
-        try:
-            converted = _FAST_READERS[ignore_unknown_fields].message(desc)(data)
-        except (_Slow, MappingProblem):  # the precise plan decides, and says where and why
-            converted = _READERS[ignore_unknown_fields].message(desc)(data)
-        message = converted if isinstance(converted, Message) else _construct(cls, converted)
+        message = READERS[ignore_unknown_fields].read(cls, data)
     except MappingProblem as problem:
         raise _public_error(problem) from None
     except RecursionError as exc:
         raise JSONMappingError("", "document nested too deeply") from exc
     if instance is None:
-        return message  # type: ignore[return-value]  # _construct builds cls
+        return message
     instance.Clear()
-    instance.MergeFrom(cast(M, message))
+    instance.MergeFrom(message)
     return instance
 
 
@@ -175,9 +164,7 @@ def to_dict(
     Raises:
         JSONMappingError: a value has no JSON form, e.g. a Timestamp outside 0001..9999.
     """
-    write = _WRITERS[include_defaults, use_proto_names].message(
-        cast(Descriptor, message.DESCRIPTOR)
-    )
+    write = WRITERS[include_defaults, use_proto_names].message(cast(Descriptor, message.DESCRIPTOR))
     try:
         return write(message)
     except MappingProblem as problem:

@@ -1,10 +1,14 @@
-"""Reading, the strict way: JSON-shaped Python values -> constructor arguments, errors with paths.
+"""Reading: JSON text or JSON-shaped Python values -> a message, errors with paths.
 
-``_Reader`` is a ``_PlanCache`` for one unknown-field policy; each plan checks every value
+:class:`Reader` is the one reader. It first tries its fast plans (``_FastPlans``), which read
+the common shapes with one ``dict.get`` per field and give up (``_Slow``) on anything they do
+not decide: nulls, proto-name keys, duplicate keys, unknown keys not being ignored, enum numbers
+or unknown enum names. Its precise plans (``_PrecisePlans``) then decide: each checks every value
 against its field (type, range, enum name, RFC 3339 timestamp, base64...) and returns keyword
 arguments for the message class, or raises ``MappingProblem`` whose segments name the field
 (``personalAccessTokens[3].createdAt``). Duplicate JSON keys are marked while parsing
-(``_no_duplicate_keys``) and reported here, where the path is known.
+(:func:`loads`) and reported by the precise plans, where the path is known. Well-known types and
+messages with a oneof of two or more fields use the precise plans throughout.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 import math
 import re
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from google.protobuf import json_format
 from google.protobuf.any_pb2 import Any as AnyMessage
@@ -24,33 +28,34 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 from google.protobuf.struct_pb2 import NULL_VALUE, Value
 
-from ._json_plans import (
-    _ANY,
-    _CUSTOM_JSON,
-    _DELEGATED,
-    _FD,
-    _UPPER,
-    _WRAPPERS,
-    _any_descriptor,
-    _Convert,
-    _is_map,
-    _PlanCache,
+from ._plans import (
+    ANY,
+    CUSTOM_JSON,
+    DELEGATED,
+    FD,
+    UPPER,
+    WRAPPERS,
+    Convert,
+    PlanCache,
+    any_descriptor,
+    is_map,
 )
-from ._timestamps import MappingProblem, parse_duration, parse_timestamp
+from ._wkt import MappingProblem, parse_duration, parse_timestamp
 
+M = TypeVar("M", bound=Message)
 _SKIP = object()  # an unknown enum name being ignored: leave the field unset
 
 _INT_RANGES = {
-    _FD.TYPE_INT32: (-(2**31), 2**31 - 1),
-    _FD.TYPE_SINT32: (-(2**31), 2**31 - 1),
-    _FD.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
-    _FD.TYPE_UINT32: (0, 2**32 - 1),
-    _FD.TYPE_FIXED32: (0, 2**32 - 1),
-    _FD.TYPE_INT64: (-(2**63), 2**63 - 1),
-    _FD.TYPE_SINT64: (-(2**63), 2**63 - 1),
-    _FD.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
-    _FD.TYPE_UINT64: (0, 2**64 - 1),
-    _FD.TYPE_FIXED64: (0, 2**64 - 1),
+    FD.TYPE_INT32: (-(2**31), 2**31 - 1),
+    FD.TYPE_SINT32: (-(2**31), 2**31 - 1),
+    FD.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
+    FD.TYPE_UINT32: (0, 2**32 - 1),
+    FD.TYPE_FIXED32: (0, 2**32 - 1),
+    FD.TYPE_INT64: (-(2**63), 2**63 - 1),
+    FD.TYPE_SINT64: (-(2**63), 2**63 - 1),
+    FD.TYPE_SFIXED64: (-(2**63), 2**63 - 1),
+    FD.TYPE_UINT64: (0, 2**64 - 1),
+    FD.TYPE_FIXED64: (0, 2**64 - 1),
 }
 # The smallest magnitude that rounds to infinity as a float32: FLT_MAX plus half an ulp. FLT_MAX
 # itself prints as 3.4028235e+38, which is above FLT_MAX but must read back.
@@ -152,7 +157,7 @@ def _decimal_to_int(text: str, low: int, high: int) -> int:
     return int(number)
 
 
-def _read_int(low: int, high: int) -> _Convert:
+def _read_int(low: int, high: int) -> Convert:
     def read(value: Any) -> int:
         kind = type(value)
         if kind is int:
@@ -172,7 +177,7 @@ def _read_int(low: int, high: int) -> _Convert:
     return read
 
 
-def _read_floating(single: bool) -> _Convert:
+def _read_floating(single: bool) -> Convert:
     def read(value: Any) -> float:
         kind = type(value)
         if kind is str and value in _SPECIAL_FLOATS:
@@ -206,7 +211,7 @@ def _read_bytes(value: Any) -> bytes:
         raise MappingProblem("not valid base64", value) from exc
 
 
-def _read_enum(enum: EnumDescriptor, ignore_unknown: bool) -> _Convert:
+def _read_enum(enum: EnumDescriptor, ignore_unknown: bool) -> Convert:
     if enum.full_name == "google.protobuf.NullValue":
         return _read_null_value
     numbers = {name: value.number for name, value in enum.values_by_name.items()}
@@ -235,7 +240,7 @@ def _read_null_value(value: Any) -> int:
     raise _kind_error("null", value)
 
 
-def _read_list(item: _Convert) -> _Convert:
+def _read_list(item: Convert) -> Convert:
     def read(values: Any) -> list[Any]:
         if type(values) is not list:
             raise _kind_error("an array", values)
@@ -255,7 +260,7 @@ def _read_list(item: _Convert) -> _Convert:
     return read
 
 
-def _read_map(key: _Convert, value: _Convert) -> _Convert:
+def _read_map(key: Convert, value: Convert) -> Convert:
     def read(entries: Any) -> dict[Any, Any]:
         if type(entries) is not dict:
             raise _kind_error("an object", entries)
@@ -273,10 +278,10 @@ def _read_map(key: _Convert, value: _Convert) -> _Convert:
     return read
 
 
-def _read_map_key(fd: FieldDescriptor) -> _Convert:
-    if fd.type == _FD.TYPE_STRING:
+def _read_map_key(fd: FieldDescriptor) -> Convert:
+    if fd.type == FD.TYPE_STRING:
         return _read_string
-    if fd.type == _FD.TYPE_BOOL:
+    if fd.type == FD.TYPE_BOOL:
         booleans = {"true": True, "false": False}
 
         def read_bool(key: str) -> bool:
@@ -315,17 +320,17 @@ def _read_field_mask(value: Any) -> dict[str, list[str]]:
     paths = value.split(",") if value else []
     if any("_" in path for path in paths):
         raise MappingProblem("FieldMask paths must be camelCase", value)
-    return {"paths": [_UPPER.sub(lambda m: "_" + m.group(0).lower(), path) for path in paths]}
+    return {"paths": [UPPER.sub(lambda m: "_" + m.group(0).lower(), path) for path in paths]}
 
 
-class _Reader(_PlanCache):
+class _PrecisePlans(PlanCache):
     """Input plans (JSON-shaped data -> constructor arguments) for one unknown-field policy."""
 
     def __init__(self, ignore_unknown: bool) -> None:
         super().__init__()
         self.ignore_unknown = ignore_unknown
 
-    def _build(self, desc: Descriptor) -> _Convert:
+    def _build(self, desc: Descriptor) -> Convert:
         name = desc.full_name
         if name == "google.protobuf.Timestamp":
             return _read_timestamp
@@ -333,12 +338,12 @@ class _Reader(_PlanCache):
             return _read_duration
         if name == "google.protobuf.FieldMask":
             return _read_field_mask
-        if name in _WRAPPERS:
+        if name in WRAPPERS:
             inner = self._field(desc.fields_by_name["value"])
             return lambda value: {"value": inner(value)}
-        if name in _DELEGATED:
+        if name in DELEGATED:
             return self._delegated(GetMessageClass(desc))
-        if name == _ANY:
+        if name == ANY:
             return self._any
         return self._fields(desc)
 
@@ -351,8 +356,8 @@ class _Reader(_PlanCache):
         url = value.get("@type")
         if type(url) is not str:
             raise MappingProblem('an Any needs a string "@type"', url)
-        desc = _any_descriptor(url)
-        if desc.full_name in _CUSTOM_JSON:
+        desc = any_descriptor(url)
+        if desc.full_name in CUSTOM_JSON:
             unknown = set(value) - {"@type", "value"}
             if unknown and not self.ignore_unknown:
                 raise MappingProblem(f"unknown keys in an Any of {desc.full_name}", sorted(unknown))
@@ -365,7 +370,7 @@ class _Reader(_PlanCache):
             inner = _construct(GetMessageClass(desc), converted)
         return AnyMessage(type_url=url, value=inner.SerializeToString())
 
-    def _delegated(self, cls: type[Message]) -> _Convert:
+    def _delegated(self, cls: type[Message]) -> Convert:
         def read(value: Any) -> Message:
             _reject_duplicates(value)
             try:
@@ -377,8 +382,8 @@ class _Reader(_PlanCache):
 
         return read
 
-    def _field(self, fd: FieldDescriptor) -> _Convert:
-        if fd.is_repeated and fd.message_type is not None and _is_map(fd.message_type):
+    def _field(self, fd: FieldDescriptor) -> Convert:
+        if fd.is_repeated and fd.message_type is not None and is_map(fd.message_type):
             entry = fd.message_type
             return _read_map(
                 _read_map_key(entry.fields_by_name["key"]),
@@ -388,24 +393,24 @@ class _Reader(_PlanCache):
             return _read_list(self._single(fd))
         return self._single(fd)
 
-    def _single(self, fd: FieldDescriptor) -> _Convert:
+    def _single(self, fd: FieldDescriptor) -> Convert:
         kind = fd.type
-        if kind in (_FD.TYPE_MESSAGE, _FD.TYPE_GROUP):
+        if kind in (FD.TYPE_MESSAGE, FD.TYPE_GROUP):
             return self.message(cast(Descriptor, fd.message_type))
-        if kind == _FD.TYPE_ENUM:
+        if kind == FD.TYPE_ENUM:
             return _read_enum(cast(EnumDescriptor, fd.enum_type), self.ignore_unknown)
-        if kind == _FD.TYPE_STRING:
+        if kind == FD.TYPE_STRING:
             return _read_string
-        if kind == _FD.TYPE_BOOL:
+        if kind == FD.TYPE_BOOL:
             return _read_bool
         if kind in _INT_RANGES:
             return _read_int(*_INT_RANGES[kind])
-        if kind in (_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT):
-            return _read_floating(kind == _FD.TYPE_FLOAT)
+        if kind in (FD.TYPE_DOUBLE, FD.TYPE_FLOAT):
+            return _read_floating(kind == FD.TYPE_FLOAT)
         return _read_bytes
 
-    def _fields(self, desc: Descriptor) -> _Convert:
-        by_key: dict[str, tuple[str, _Convert, str | None, Any]] = {}
+    def _fields(self, desc: Descriptor) -> Convert:
+        by_key: dict[str, tuple[str, Convert, str | None, Any]] = {}
         for fd in desc.fields:
             oneof = fd.containing_oneof.name if fd.containing_oneof is not None else None
             entry = (fd.name, self._field(fd), oneof, _null_means(fd))
@@ -425,8 +430,8 @@ def _null_means(fd: FieldDescriptor) -> Any:
 
 
 def _read_fields(
-    full_name: str, by_key: dict[str, tuple[str, _Convert, str | None, Any]], ignore: bool
-) -> _Convert:
+    full_name: str, by_key: dict[str, tuple[str, Convert, str | None, Any]], ignore: bool
+) -> Convert:
     def read(obj: Any) -> dict[str, Any]:
         if type(obj) is not dict:
             raise _kind_error(f"an object for {full_name}", obj)
@@ -463,3 +468,149 @@ def _construct(cls: type[Message], kwargs: Any) -> Message:
         return cls(**kwargs)
     except (ValueError, TypeError) as exc:  # defensive: every value was checked above
         raise MappingProblem(f"cannot build {cls.DESCRIPTOR.full_name}: {exc}", None) from exc
+
+
+# --- the fast path ----------------------------------------------------------------------
+
+
+class _Slow(Exception):
+    """The fast plan met something it does not decide (null, a proto-name key, an unknown enum
+    name...); :meth:`Reader.read` then runs the precise plan, which decides and reports."""
+
+
+class _FastPlans(PlanCache):
+    """Plans that give exactly the precise plans' result or raise ``_Slow``/``MappingProblem``.
+
+    A message reads its fields by their JSON names with one ``dict.get`` each (no per-key
+    bookkeeping for duplicates, oneofs or nulls): a key count that does not add up sends the
+    document to the precise plan. Values other than strings and enum names use the precise
+    converters, whose results are the same.
+    """
+
+    def __init__(self, precise: _PrecisePlans) -> None:
+        super().__init__()
+        self.precise = precise
+
+    def _build(self, desc: Descriptor) -> Convert:
+        if desc.full_name in CUSTOM_JSON or any(
+            fd.containing_oneof is not None and len(fd.containing_oneof.fields) > 1
+            for fd in desc.fields
+        ):
+            return self.precise.message(desc)
+        strings, others = [], []
+        for fd in desc.fields:
+            if _null_means(fd) is not _SKIP:
+                return self.precise.message(desc)
+            if fd.type == FD.TYPE_STRING and not fd.is_repeated:
+                strings.append((fd.json_name, fd.name))
+            else:
+                others.append((fd.json_name, fd.name, self._field(fd)))
+        known = frozenset(key for fd in desc.fields for key in (fd.json_name, fd.name))
+        ignore = self.precise.ignore_unknown
+        return _fast_fields(tuple(strings), tuple(others), known if ignore else None)
+
+    def _field(self, fd: FieldDescriptor) -> Convert:
+        if fd.is_repeated and not (fd.message_type is not None and is_map(fd.message_type)):
+            return _fast_list(self._single(fd))
+        if fd.is_repeated:
+            return self.precise._field(fd)
+        return self._single(fd)
+
+    def _single(self, fd: FieldDescriptor) -> Convert:
+        if fd.type in (FD.TYPE_MESSAGE, FD.TYPE_GROUP):
+            return self.message(cast(Descriptor, fd.message_type))
+        if fd.type == FD.TYPE_ENUM:
+            return _fast_enum(cast(EnumDescriptor, fd.enum_type))
+        return self.precise._single(fd)
+
+
+def _fast_fields(
+    strings: tuple[tuple[str, str], ...],
+    others: tuple[tuple[str, str, Convert], ...],
+    known: frozenset[str] | None,
+) -> Convert:
+    def read(obj: Any) -> dict[str, Any]:
+        if type(obj) is not dict:
+            raise _Slow
+        kwargs: dict[str, Any] = {}
+        for key, name in strings:
+            value = obj.get(key)
+            if value is not None:
+                kwargs[name] = (
+                    value if type(value) is str and value.isascii() else _read_string(value)
+                )
+        for key, name, convert in others:
+            value = obj.get(key)
+            if value is not None:
+                kwargs[name] = convert(value)
+        if len(kwargs) != len(obj) and (known is None or not _rest_unknown(obj, kwargs, known)):
+            raise _Slow  # nulls, proto names, two keys for one field, or unknown keys
+        return kwargs
+
+    return read
+
+
+def _rest_unknown(obj: dict[str, Any], kwargs: dict[str, Any], known: frozenset[str]) -> bool:
+    """Whether every key the fast plan did not read is unknown (to be ignored)."""
+    return len(kwargs) + sum(key not in known for key in obj) == len(obj)
+
+
+def _fast_list(item: Convert) -> Convert:
+    def read(values: Any) -> list[Any]:
+        if type(values) is not list:
+            raise _Slow
+        return [item(value) for value in values]
+
+    return read
+
+
+def _fast_enum(enum: EnumDescriptor) -> Convert:
+    numbers = {name: value.number for name, value in enum.values_by_name.items()}
+
+    def read(value: Any) -> int:
+        number = numbers.get(value) if type(value) is str else None
+        if number is None:
+            raise _Slow  # numbers, unknown names (skipped or an error): the precise plan decides
+        return number
+
+    return read
+
+
+# --- the reader ---------------------------------------------------------------------------
+
+
+class Reader:
+    """Reads JSON-shaped data into messages, for one unknown-field policy: the fast plans for
+    the common shapes, the precise plans for everything else and for every error."""
+
+    def __init__(self, ignore_unknown: bool) -> None:
+        self.precise = _PrecisePlans(ignore_unknown)
+        self.fast = _FastPlans(self.precise)
+
+    def read(self, cls: type[M], data: Any) -> M:
+        """``data`` (what ``json.loads`` returns) as a new ``cls``.
+
+        Raises:
+            MappingProblem: ``data`` does not follow the mapping; its segments say where.
+        """
+        desc = cast(Descriptor, cls.DESCRIPTOR)
+        try:
+            converted = self.fast.message(desc)(data)
+        except (_Slow, MappingProblem):  # the precise plan decides, and says where and why
+            converted = self.precise.message(desc)(data)
+        message = converted if isinstance(converted, Message) else _construct(cls, converted)
+        return cast(M, message)
+
+
+def _reject_constant(name: str) -> Any:
+    raise MappingProblem('not JSON (use the strings "NaN", "Infinity", "-Infinity")', name)
+
+
+def loads(text: str) -> Any:
+    """Parse JSON text, marking duplicate keys and refusing ``NaN``/``Infinity`` literals.
+
+    Raises:
+        MappingProblem: a bare ``NaN``/``Infinity``.
+        json.JSONDecodeError: not JSON.
+    """
+    return json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)

@@ -1,7 +1,7 @@
 """What the proto3 JSON writer and readers share: the plan cache and facts about types.
 
-``_PlanCache`` builds one conversion plan per message descriptor, once, thread-safe and safe for
-recursive messages; ``_json_write``, ``_json_read`` and ``_json_fast`` subclass it. Next to it
+``PlanCache`` builds one conversion plan per message descriptor, once, thread-safe and safe for
+recursive messages; the writer and both plan sets of the reader subclass it. Next to it
 live the well-known type names whose JSON is not an object of their fields, and the descriptor
 lookups (an Any's type URL, map entries) that both directions need.
 """
@@ -16,26 +16,26 @@ from typing import Any
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from ._timestamps import MappingProblem
+from ._wkt import MappingProblem
 
-_Convert = Callable[[Any], Any]
+Convert = Callable[[Any], Any]
 
-_FD = FieldDescriptor
-_UPPER = re.compile(r"[A-Z]")
-_DELEGATED = frozenset(
+FD = FieldDescriptor
+UPPER = re.compile(r"[A-Z]")
+DELEGATED = frozenset(
     ("google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue")
 )
-_WRAPPERS = frozenset(
+WRAPPERS = frozenset(
     f"google.protobuf.{name}Value"
     for name in ("Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes")
 )
-_ANY = "google.protobuf.Any"
+ANY = "google.protobuf.Any"
 # Types whose JSON is not an object of their fields: inside an Any they go under "value".
-_CUSTOM_JSON = (
-    _DELEGATED
-    | _WRAPPERS
+CUSTOM_JSON = (
+    DELEGATED
+    | WRAPPERS
     | {
-        _ANY,
+        ANY,
         "google.protobuf.Timestamp",
         "google.protobuf.Duration",
         "google.protobuf.FieldMask",
@@ -46,14 +46,14 @@ _CUSTOM_JSON = (
 _BUILD_LOCK = threading.RLock()
 
 
-class _PlanCache:
+class PlanCache:
     """One conversion plan per descriptor, built once, thread-safe, recursion-safe."""
 
     def __init__(self) -> None:
         # Keyed by descriptor, not name: another pool may reuse a full name.
-        self._plans: dict[Descriptor, _Convert] = {}
+        self._plans: dict[Descriptor, Convert] = {}
 
-    def message(self, desc: Descriptor) -> _Convert:
+    def message(self, desc: Descriptor) -> Convert:
         plan = self._plans.get(desc)
         if plan is None:
             with _BUILD_LOCK:
@@ -63,7 +63,7 @@ class _PlanCache:
                     plan = self._plans[desc] = self._build(desc)
         return plan
 
-    def _forward(self, desc: Descriptor) -> _Convert:
+    def _forward(self, desc: Descriptor) -> Convert:
         def forward(value: Any) -> Any:
             with _BUILD_LOCK:  # another thread may still be building the plan
                 plan = self._plans[desc]
@@ -71,11 +71,11 @@ class _PlanCache:
 
         return forward
 
-    def _build(self, desc: Descriptor) -> _Convert:
+    def _build(self, desc: Descriptor) -> Convert:
         raise NotImplementedError
 
 
-def _any_descriptor(type_url: str) -> Descriptor:
+def any_descriptor(type_url: str) -> Descriptor:
     """The message type an Any's URL names, from the default pool (as json_format does)."""
     try:
         return descriptor_pool.Default().FindMessageTypeByName(type_url.rpartition("/")[2])
@@ -83,5 +83,5 @@ def _any_descriptor(type_url: str) -> Descriptor:
         raise MappingProblem("Any of a type unknown to this process", type_url) from exc
 
 
-def _is_map(desc: Descriptor) -> bool:
+def is_map(desc: Descriptor) -> bool:
     return bool(desc.GetOptions().map_entry)
