@@ -72,6 +72,23 @@ def _unreadable_location(exc: Exception) -> RedirectRefused:
     return RedirectRefused(f"redirect not followed: httpx cannot read its Location ({exc})")
 
 
+class _Mapped:
+    """Around ``httpx.Client.send``: its exceptions as pyqwest's transport protocol says."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        import httpx
+
+        exc = exc_info[1]
+
+        if isinstance(exc, httpx.InvalidURL):
+            raise _unreadable_location(exc) from exc
+        if isinstance(exc, httpx.HTTPError):
+            raise _mapped(exc) from exc
+
+
 @cache
 def _by_type() -> tuple[tuple[type[Exception], type[Exception]], ...]:
     import httpx
@@ -115,12 +132,8 @@ class HTTPXSyncTransport:
             content=content if isinstance(content, bytes) else b"".join(content),
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
-        try:
+        with _Mapped():
             response = self._client.send(built, stream=True, follow_redirects=False)
-        except httpx.InvalidURL as exc:
-            raise _unreadable_location(exc) from exc
-        except httpx.HTTPError as exc:
-            raise _mapped(exc) from exc
         return pyqwest.SyncResponse(
             status=response.status_code, headers=_headers(response), content=_stream(response)
         )
@@ -148,14 +161,7 @@ class HTTPXAsyncTransport:
         self._client = client
 
     async def execute(self, request: pyqwest.Request) -> pyqwest.Response:
-        """Send one request; the response streams its body.
-
-        Raises:
-            ConnectionError: no connection could be established.
-            TimeoutError: httpx timed out.
-            pyqwest.ReadError, pyqwest.WriteError, pyqwest.RemoteProtocolError: the other
-                httpx transport errors.
-        """
+        """Send one request, as :meth:`HTTPXSyncTransport.execute_sync` does."""
         import httpx
 
         content = request.content
@@ -169,12 +175,8 @@ class HTTPXAsyncTransport:
             content=content,
             timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
         )
-        try:
+        with _Mapped():
             response = await self._client.send(built, stream=True, follow_redirects=False)
-        except httpx.InvalidURL as exc:
-            raise _unreadable_location(exc) from exc
-        except httpx.HTTPError as exc:
-            raise _mapped(exc) from exc
         return pyqwest.Response(
             status=response.status_code, headers=_headers(response), content=_astream(response)
         )

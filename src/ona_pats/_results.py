@@ -8,10 +8,11 @@ functions here turn a response into what a method returns.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, ParamSpec, Protocol, TypeAlias, TypeVar
 
 from ._exceptions import InvalidResponseError, OnaPatsError, RotationError
 from ._pagination import Page
@@ -21,35 +22,35 @@ from ._stubs import Operation, Req, Res
 from ._transport import ResponseInfo
 
 T = TypeVar("T")
+P = ParamSpec("P")
 PersonalAccessToken = user_pb2.PersonalAccessToken
+#: A resource method, and its ``with_raw_response`` variant (``_async/_resources.raw_variant``).
+SyncMethod: TypeAlias = Callable[P, T]
+AsyncMethod: TypeAlias = Callable[P, Awaitable[T]]
+SyncRaw: TypeAlias = Callable[P, "RawResponse[T]"]
+AsyncRaw: TypeAlias = Callable[P, Awaitable["RawResponse[T]"]]
+#: The responses of the calls a ``with_raw_response`` method makes (None: none is watching).
+SEEN: ContextVar[list[ResponseInfo] | None] = ContextVar("ona_pats_seen", default=None)
+
+
+#: A call's arguments after the request: its timeout and retries (``None``: the client's), and
+#: the ``time.monotonic()`` it must end by (a listing's ``total_timeout``; ``None``: none).
+_Secs: TypeAlias = float | None
 
 
 class SyncCall(Protocol):
-    """``Client._call``: one call with its retries. ``not_after`` is a ``time.monotonic()`` the
-    call must end by (a listing's ``total_timeout``)."""
+    """``Client._call``: one call, with its retries."""
 
     def __call__(
-        self,
-        op: Operation[Req, Res],
-        request: Req,
-        timeout: float | None,
-        max_retries: int | None,
-        not_after: float | None,
-        /,
+        self, op: Operation[Req, Res], r: Req, t: _Secs, n: int | None, end: _Secs, /
     ) -> tuple[Res, ResponseInfo]: ...
 
 
 class AsyncCall(Protocol):
-    """``AsyncClient._call``."""
+    """``AsyncClient._call``: one call, with its retries."""
 
     def __call__(
-        self,
-        op: Operation[Req, Res],
-        request: Req,
-        timeout: float | None,
-        max_retries: int | None,
-        not_after: float | None,
-        /,
+        self, op: Operation[Req, Res], r: Req, t: _Secs, n: int | None, end: _Secs, /
     ) -> Awaitable[tuple[Res, ResponseInfo]]: ...
 
 
@@ -80,6 +81,13 @@ class RawResponse(Generic[T]):
     def parse(self) -> T:
         """Return what the plain method would have returned."""
         return self._parsed
+
+
+def note(meta: ResponseInfo) -> None:
+    """Hand a successful call's response to the ``with_raw_response`` method making it, if any."""
+    seen = SEEN.get()
+    if seen is not None:
+        seen.append(meta)
 
 
 def raw(value: T, meta: ResponseInfo) -> RawResponse[T]:

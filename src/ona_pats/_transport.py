@@ -347,6 +347,30 @@ class _ColdStart(Generic[_E]):
             self._event = None
         event.set()
 
+    def sending(self, first: bool, event: _E | None) -> _Sending[_E]:
+        """Around one send: a failed connection becomes :class:`NotConnected`, an answer warms
+        the pool, and the request that went first lets the others go."""
+        return _Sending(self, first, event)
+
+
+class _Sending(Generic[_E]):
+    __slots__ = ("_cold", "_event", "_first")
+
+    def __init__(self, cold: _ColdStart[_E], first: bool, event: _E | None) -> None:
+        self._cold, self._first, self._event = cold, first, event
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if self._first and self._event is not None:
+            self._cold.leave(self._event)
+        if kind is None:
+            self._cold.answered()
+        elif isinstance(exc, ConnectionError) and not isinstance(exc, TransportError):
+            # pyqwest: "If the connection fails"
+            raise NotConnected(f"could not connect: {exc}") from exc
+
 
 # --- the transports --------------------------------------------------------------------------
 
@@ -463,17 +487,8 @@ class SyncTransport:
         first, event = self._cold.enter()
         if event is not None and not first:
             event.wait(COLD_START_WAIT_S)
-        try:
-            response = self._inner.execute_sync(request)
-        except TransportError:
-            raise
-        except ConnectionError as exc:  # pyqwest: "If the connection fails"
-            raise NotConnected(f"could not connect: {exc}") from exc
-        finally:
-            if first and event is not None:
-                self._cold.leave(event)
-        self._cold.answered()
-        return response
+        with self._cold.sending(first, event):
+            return self._inner.execute_sync(request)
 
     def _bounded(
         self, response: pyqwest.SyncResponse, info: ResponseInfo | None
@@ -566,17 +581,8 @@ class AsyncTransport:
         if event is not None and not first:
             with contextlib.suppress(TimeoutError, RuntimeError):  # RuntimeError: another loop
                 await asyncio.wait_for(event.wait(), COLD_START_WAIT_S)
-        try:
-            response = await self._inner.execute(request)
-        except TransportError:
-            raise
-        except ConnectionError as exc:  # pyqwest: "If the connection fails"
-            raise NotConnected(f"could not connect: {exc}") from exc
-        finally:
-            if first and event is not None:
-                self._cold.leave(event)
-        self._cold.answered()
-        return response
+        with self._cold.sending(first, event):
+            return await self._inner.execute(request)
 
     async def _read(self, response: pyqwest.Response) -> pyqwest.FullResponse:
         status, headers = response.status, response.headers

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import pyqwest
 from connectrpc.interceptor import Interceptor
 
-from ona_pats import _stubs, _transport
+from ona_pats import _results, _stubs, _transport
 from ona_pats._aliases import AsyncSleep, WireProtocol
 from ona_pats._client import BaseClient, httpx_reader
 from ona_pats._config import DEFAULT_MAX_RETRIES, DEFAULT_READ_MAX_BYTES, DEFAULT_TIMEOUT
@@ -126,6 +125,7 @@ class AsyncClient(BaseClient):
                 with mapped:
                     timeout_ms = call.deadline.timeout_ms()
                     message = await _stubs.asend(op, stub, request, headers, timeout_ms, use_get)
+                _results.note(mapped.metadata)
                 return message, mapped.metadata
             except APIError as exc:
                 await self._sleep(call.delay(exc))
@@ -139,10 +139,5 @@ class AsyncClient(BaseClient):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()

@@ -6,7 +6,6 @@ The models and the shared page logic are ``_gitpod.py``'s; this is the part that
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from ona_pats._aliases import PatListFilter
@@ -196,10 +195,5 @@ class AsyncGitpod(GitpodBase):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()

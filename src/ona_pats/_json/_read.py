@@ -28,18 +28,8 @@ from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 from google.protobuf.struct_pb2 import NULL_VALUE, Value
 
-from ._plans import (
-    ANY,
-    CUSTOM_JSON,
-    DELEGATED,
-    FD,
-    UPPER,
-    WRAPPERS,
-    Convert,
-    PlanCache,
-    any_descriptor,
-    is_map,
-)
+from . import _plans
+from ._plans import ANY, CUSTOM_JSON, DELEGATED, FD, WRAPPERS, Convert, PlanCache
 from ._wkt import MappingProblem, parse_duration, parse_timestamp
 
 M = TypeVar("M", bound=Message)
@@ -320,7 +310,7 @@ def _read_field_mask(value: Any) -> dict[str, list[str]]:
     paths = value.split(",") if value else []
     if any("_" in path for path in paths):
         raise MappingProblem("FieldMask paths must be camelCase", value)
-    return {"paths": [UPPER.sub(lambda m: "_" + m.group(0).lower(), path) for path in paths]}
+    return {"paths": [_plans.UPPER.sub(lambda m: "_" + m.group(0).lower(), path) for path in paths]}
 
 
 class _PrecisePlans(PlanCache):
@@ -356,7 +346,7 @@ class _PrecisePlans(PlanCache):
         url = value.get("@type")
         if type(url) is not str:
             raise MappingProblem('an Any needs a string "@type"', url)
-        desc = any_descriptor(url)
+        desc = _plans.any_descriptor(url)
         if desc.full_name in CUSTOM_JSON:
             unknown = set(value) - {"@type", "value"}
             if unknown and not self.ignore_unknown:
@@ -383,7 +373,7 @@ class _PrecisePlans(PlanCache):
         return read
 
     def _field(self, fd: FieldDescriptor) -> Convert:
-        if fd.is_repeated and fd.message_type is not None and is_map(fd.message_type):
+        if fd.is_repeated and fd.message_type is not None and _plans.is_map(fd.message_type):
             entry = fd.message_type
             return _read_map(
                 _read_map_key(entry.fields_by_name["key"]),
@@ -510,7 +500,7 @@ class _FastPlans(PlanCache):
         return _fast_fields(tuple(strings), tuple(others), known if ignore else None)
 
     def _field(self, fd: FieldDescriptor) -> Convert:
-        if fd.is_repeated and not (fd.message_type is not None and is_map(fd.message_type)):
+        if fd.is_repeated and not (fd.message_type is not None and _plans.is_map(fd.message_type)):
             return _fast_list(self._single(fd))
         if fd.is_repeated:
             return self.precise._field(fd)

@@ -20,18 +20,8 @@ from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescript
 from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 
-from ._plans import (
-    ANY,
-    CUSTOM_JSON,
-    DELEGATED,
-    FD,
-    UPPER,
-    WRAPPERS,
-    Convert,
-    PlanCache,
-    any_descriptor,
-    is_map,
-)
+from . import _plans
+from ._plans import ANY, CUSTOM_JSON, DELEGATED, FD, WRAPPERS, Convert, PlanCache
 from ._wkt import MappingProblem, format_duration, format_timestamp
 
 _INT64_TYPES = frozenset(
@@ -140,7 +130,7 @@ class Writer(PlanCache):
     def _any(self, msg: Any) -> dict[str, Any]:
         if not msg.type_url and not msg.value:
             return {}
-        desc = any_descriptor(msg.type_url)
+        desc = _plans.any_descriptor(msg.type_url)
         inner = GetMessageClass(desc)()
         try:
             inner.ParseFromString(msg.value)
@@ -164,7 +154,7 @@ class Writer(PlanCache):
             raise MappingProblem(f"cannot write {msg.DESCRIPTOR.full_name}: {exc}", None) from exc
 
     def _field(self, fd: FieldDescriptor) -> Convert | None:
-        if fd.is_repeated and fd.message_type is not None and is_map(fd.message_type):
+        if fd.is_repeated and fd.message_type is not None and _plans.is_map(fd.message_type):
             key_fd, value_fd = (
                 fd.message_type.fields_by_name["key"],
                 fd.message_type.fields_by_name["value"],
@@ -239,6 +229,6 @@ def _write_fields(plan: tuple[tuple[str, str, Convert | None, int], ...]) -> Con
 
 
 def _camel_path(path: str) -> str:
-    if UPPER.search(path) or _UNDERSCORE_NOT_BEFORE_LOWER.search(path):
+    if _plans.UPPER.search(path) or _UNDERSCORE_NOT_BEFORE_LOWER.search(path):
         raise MappingProblem("FieldMask path cannot be written in camelCase", path)
     return _CAMEL_HUMP.sub(lambda m: m.group(1).upper(), path)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 import pyqwest
 from connectrpc.interceptor import InterceptorSync
 
-from ona_pats import _stubs, _transport
+from ona_pats import _results, _stubs, _transport
 from ona_pats._aliases import SyncSleep, WireProtocol
 from ona_pats._client import BaseClient, httpx_reader
 from ona_pats._config import DEFAULT_MAX_RETRIES, DEFAULT_READ_MAX_BYTES, DEFAULT_TIMEOUT
@@ -127,6 +126,7 @@ class Client(BaseClient):
                 with mapped:
                     timeout_ms = call.deadline.timeout_ms()
                     message = _stubs.send(op, stub, request, headers, timeout_ms, use_get)
+                _results.note(mapped.metadata)
                 return message, mapped.metadata
             except APIError as exc:
                 self._sleep(call.delay(exc))
@@ -140,10 +140,5 @@ class Client(BaseClient):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -7,7 +7,6 @@ The models and the shared page logic are ``_gitpod.py``'s; this is the part that
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from ona_pats._aliases import PatListFilter
@@ -193,10 +192,5 @@ class Gitpod(GitpodBase):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

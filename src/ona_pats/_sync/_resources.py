@@ -9,86 +9,26 @@ its result (``_results``).
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import cached_property
+from typing import ParamSpec, TypeVar
 
 from ona_pats import _bulk, _requests, _results
 from ona_pats._aliases import PatListFilter
 from ona_pats._bulk import DeleteOutcome
 from ona_pats._exceptions import OnaPatsError
 from ona_pats._pagination import Page
-from ona_pats._results import PersonalAccessToken, RawResponse, SyncCall
+from ona_pats._results import PersonalAccessToken, RawResponse, SyncCall, SyncMethod, SyncRaw
 from ona_pats._retries import check_timeout
 from ona_pats._stubs import CREATE, DELETE, GET, LIST
+from ona_pats._transport import ResponseInfo
 
 from ._pagination import Pager
 
-
-class PatsWithRawResponse:
-    """``pats`` methods that return a :class:`RawResponse` (status, headers, ``.parse()``)."""
-
-    def __init__(self, call: SyncCall) -> None:
-        self._call = call
-
-    def get(
-        self,
-        *,
-        personal_access_token_id: str,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-    ) -> RawResponse[PersonalAccessToken]:
-        """Get one token's metadata, with the response's status and headers.
-
-        Args:
-            personal_access_token_id: the token's id (a UUID).
-            timeout: this call's time budget in seconds (default: the client's).
-            max_retries: this call's retries (default: the client's).
-
-        Returns:
-            A raw response whose ``parse()`` returns the ``PersonalAccessToken``.
-
-        Raises:
-            ValidationError: the id breaks the schema's rules; nothing was sent.
-            APIError: the call failed (``NotFoundError``, ``UnauthenticatedError``, ...).
-        """
-        request = _requests.get(personal_access_token_id)
-        response, meta = self._call(GET, request, timeout, max_retries, None)
-        return _results.raw(_results.pat(response, meta), meta)
-
-    def create(
-        self,
-        *,
-        user_id: str,
-        description: str = "",
-        valid_for: timedelta | None = None,
-        read_only: bool = False,
-        timeout: float | None = None,
-    ) -> RawResponse[str]:
-        """Create a token, with the response's status and headers.
-
-        Takes the arguments of :meth:`AsyncPats.create`.
-
-        Returns:
-            A raw response whose ``parse()`` returns the secret.
-        """
-        request = _requests.create(user_id, description, valid_for, read_only)
-        response, meta = self._call(CREATE, request, timeout, None, None)
-        return _results.raw(_results.secret(response, meta), meta)
-
-    def delete(
-        self, *, personal_access_token_id: str, timeout: float | None = None
-    ) -> RawResponse[None]:
-        """Delete (revoke) a token, with the response's status and headers.
-
-        Takes the arguments of :meth:`AsyncPats.delete`.
-
-        Returns:
-            A raw response whose ``parse()`` returns ``None``.
-        """
-        request = _requests.delete(personal_access_token_id)
-        _, meta = self._call(DELETE, request, timeout, None, None)
-        return _results.raw(None, meta)
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class Pats:
@@ -100,7 +40,7 @@ class Pats:
     @cached_property
     def with_raw_response(self) -> PatsWithRawResponse:
         """The same methods, returning the HTTP status and headers too."""
-        return PatsWithRawResponse(self._call)
+        return PatsWithRawResponse(self)
 
     def list(
         self,
@@ -294,6 +234,38 @@ class Pats:
         except OnaPatsError as exc:
             raise _results.rotation_error(secret, old, exc) from exc
         return secret
+
+
+class PatsWithRawResponse:
+    """``get``, ``create`` and ``delete`` of ``pats``, with their arguments, returning a
+    :class:`RawResponse` (the HTTP status and headers, ``.parse()`` for the result).
+
+    ```python
+    raw = client.users.pats.with_raw_response.get(personal_access_token_id=pat_id)
+    raw.headers.get("x-ratelimit-remaining"), raw.request_id, raw.parse()
+    ```
+    """
+
+    def __init__(self, pats: Pats) -> None:
+        self.get = raw_variant(pats.get)
+        self.create = raw_variant(pats.create)
+        self.delete = raw_variant(pats.delete)
+
+
+def raw_variant(method: SyncMethod[P, T]) -> SyncRaw[P, T]:
+    """``method``, returning its result with the status and headers of its call."""
+
+    @functools.wraps(method)
+    def variant(*args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
+        seen: list[ResponseInfo] = []
+        token = _results.SEEN.set(seen)
+        try:
+            value = method(*args, **kwargs)
+        finally:
+            _results.SEEN.reset(token)
+        return _results.raw(value, seen[-1])
+
+    return variant
 
 
 class Users:

@@ -13,7 +13,6 @@ import json
 import threading
 from collections import Counter
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Self
 
 #: The largest request or response head the proxy reads.
@@ -107,12 +106,7 @@ class FaultInjector:
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # -- the proxy ---------------------------------------------------------------------------

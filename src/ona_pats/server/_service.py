@@ -47,6 +47,16 @@ AUTHENTICATED: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
 _BEARER = "bearer"
 _Handler = TypeVar("_Handler", bound=Callable[..., Awaitable[Any]])
 
+_CreateReq = user_pb2.CreatePersonalAccessTokenRequest
+_CreateRes = user_pb2.CreatePersonalAccessTokenResponse
+_GetReq = user_pb2.GetPersonalAccessTokenRequest
+_GetRes = user_pb2.GetPersonalAccessTokenResponse
+_ListReq = user_pb2.ListPersonalAccessTokensRequest
+_ListRes = user_pb2.ListPersonalAccessTokensResponse
+_DeleteReq = user_pb2.DeletePersonalAccessTokenRequest
+_DeleteRes = user_pb2.DeletePersonalAccessTokenResponse
+_Ctx = RequestContext[Any, Any]
+
 
 #: The store's refusals, by type, and the Connect code each is answered with.
 _CODES: dict[type[StoreError], Code] = {
@@ -91,18 +101,11 @@ class UserService:
         self._store = store
 
     @_database_errors
-    async def create_personal_access_token(
-        self,
-        request: user_pb2.CreatePersonalAccessTokenRequest,
-        ctx: RequestContext[Any, Any],
-    ) -> user_pb2.CreatePersonalAccessTokenResponse:
+    async def create_personal_access_token(self, request: _CreateReq, ctx: _Ctx) -> _CreateRes:
         """Create a token and return its secret, the only time it is ever sent."""
-        bearer = _bearer(ctx)
-        return await asyncio.to_thread(self._create, bearer, request)
+        return await asyncio.to_thread(self._create, _bearer(ctx), request)
 
-    def _create(
-        self, bearer: str, request: user_pb2.CreatePersonalAccessTokenRequest
-    ) -> user_pb2.CreatePersonalAccessTokenResponse:
+    def _create(self, bearer: str, request: _CreateReq) -> _CreateRes:
         caller = self._caller(bearer)
         _validation.check(request)
         user_id = request.user_id
@@ -117,39 +120,27 @@ class UserService:
         return user_pb2.CreatePersonalAccessTokenResponse(token=issued.token)
 
     @_database_errors
-    async def get_personal_access_token(
-        self,
-        request: user_pb2.GetPersonalAccessTokenRequest,
-        ctx: RequestContext[Any, Any],
-    ) -> user_pb2.GetPersonalAccessTokenResponse:
+    async def get_personal_access_token(self, request: _GetReq, ctx: _Ctx) -> _GetRes:
         """Return one token's metadata, never its secret."""
-        bearer = _bearer(ctx)
-        return await asyncio.to_thread(self._get, bearer, request)
+        return await asyncio.to_thread(self._get, _bearer(ctx), request)
 
-    def _get(
-        self, bearer: str, request: user_pb2.GetPersonalAccessTokenRequest
-    ) -> user_pb2.GetPersonalAccessTokenResponse:
+    def _get(self, bearer: str, request: _GetReq) -> _GetRes:
         caller = self._caller(bearer)
         _validation.check(request)
         pat_id = request.personal_access_token_id
         return user_pb2.GetPersonalAccessTokenResponse(pat=self._store.get(caller, pat_id))
 
     @_database_errors
-    async def list_personal_access_tokens(
-        self,
-        request: user_pb2.ListPersonalAccessTokensRequest,
-        ctx: RequestContext[Any, Any],
-    ) -> user_pb2.ListPersonalAccessTokensResponse:
+    async def list_personal_access_tokens(self, request: _ListReq, ctx: _Ctx) -> _ListRes:
         """Return one page of the tokens the caller may see, in creation order."""
-        bearer = _bearer(ctx)
-        return await asyncio.to_thread(self._list, bearer, request, QUERY_PARAMS.get())
+        return await asyncio.to_thread(self._list, _bearer(ctx), request, QUERY_PARAMS.get())
 
     def _list(
         self,
         bearer: str,
-        request: user_pb2.ListPersonalAccessTokensRequest,
+        request: _ListReq,
         query: Mapping[str, Sequence[str]],
-    ) -> user_pb2.ListPersonalAccessTokensResponse:
+    ) -> _ListRes:
         caller = self._caller(bearer)
         _validation.check(request)
         size = _validation.page_size(request.pagination.page_size, query)
@@ -170,18 +161,11 @@ class UserService:
         )
 
     @_database_errors
-    async def delete_personal_access_token(
-        self,
-        request: user_pb2.DeletePersonalAccessTokenRequest,
-        ctx: RequestContext[Any, Any],
-    ) -> user_pb2.DeletePersonalAccessTokenResponse:
+    async def delete_personal_access_token(self, request: _DeleteReq, ctx: _Ctx) -> _DeleteRes:
         """Delete (revoke) one token."""
-        bearer = _bearer(ctx)
-        return await asyncio.to_thread(self._delete, bearer, request)
+        return await asyncio.to_thread(self._delete, _bearer(ctx), request)
 
-    def _delete(
-        self, bearer: str, request: user_pb2.DeletePersonalAccessTokenRequest
-    ) -> user_pb2.DeletePersonalAccessTokenResponse:
+    def _delete(self, bearer: str, request: _DeleteReq) -> _DeleteRes:
         caller = self._caller(bearer)
         _validation.check(request)
         pat_id = request.personal_access_token_id
