@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 import pyqwest
@@ -52,11 +52,12 @@ class Operation(Generic[Req, Res]):
     name: str
     sync: Callable[[SyncStub, Req, Headers, int | None, bool], Res]
     async_: Callable[[AsyncStub, Req, Headers, int | None, bool], Awaitable[Res]]
+    #: The idempotency level the schema gives the method.
+    level: IdempotencyLevel = field(init=False)
 
-    @property
-    def level(self) -> IdempotencyLevel:
-        """The idempotency level the schema gives the method."""
-        return _LEVELS[_SERVICE.methods_by_name[self.name].GetOptions().idempotency_level]
+    def __post_init__(self) -> None:
+        options = _SERVICE.methods_by_name[self.name].GetOptions()
+        object.__setattr__(self, "level", _LEVELS[options.idempotency_level])
 
 
 _Create = user_pb2.CreatePersonalAccessTokenRequest
@@ -122,7 +123,8 @@ async def asend(
     scope = asyncio.timeout(timeout_ms / 1000)
     try:
         async with scope:
-            timed = RequestHeaders({**headers, "connect-timeout-ms": str(timeout_ms)})
+            timed = RequestHeaders(headers)
+            timed["connect-timeout-ms"] = str(timeout_ms)
             return await op.async_(stub, request, timed, None, use_get)
     except (ConnectError, TimeoutError) as exc:
         if scope.expired():  # connectrpc reports the cancellation as CANCELED
