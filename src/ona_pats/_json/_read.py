@@ -91,8 +91,7 @@ def _reject_duplicates(value: Any) -> None:
         try:
             _reject_duplicates(item)
         except MappingProblem as problem:
-            problem.segments.append(segment)
-            raise
+            raise problem.within(segment)  # noqa: B904 (re-raised)
 
 
 def _kind_error(expected: str, value: Any) -> MappingProblem:
@@ -242,8 +241,7 @@ def _read_list(item: Convert) -> Convert:
                 try:
                     item(value)
                 except MappingProblem as problem:
-                    problem.segments.append(f"[{index}]")
-                    raise
+                    raise problem.within(f"[{index}]")  # noqa: B904 (re-raised)
             raise  # pragma: no cover - the loop above re-raises
         return [value for value in out if value is not _SKIP] if _SKIP in out else out
 
@@ -261,8 +259,7 @@ def _read_map(key: Convert, value: Convert) -> Convert:
                 if converted is not _SKIP:
                     out[key(k)] = converted
             except MappingProblem as problem:
-                problem.segments.append(f"[{json.dumps(k)}]")
-                raise
+                raise problem.within(f"[{json.dumps(k)}]")  # noqa: B904 (re-raised)
         return out
 
     return read
@@ -441,8 +438,7 @@ def _read_fields(
                     raise MappingProblem("field set twice (JSON and proto name, or a oneof)", value)
                 converted = null if value is None else read_value(value)
             except MappingProblem as problem:
-                problem.segments.append(f".{key}")
-                raise
+                raise problem.within(f".{key}")  # noqa: B904 (re-raised)
             if converted is not _SKIP:
                 kwargs[name] = converted
             if oneof is not None and value is not None:

@@ -63,6 +63,11 @@ class MappingProblem(Exception):
         self.value = value
         self.segments: list[str] = []
 
+    def within(self, segment: str) -> MappingProblem:
+        """This problem, one path segment further out (``.createdAt``, ``[3]``)."""
+        self.segments.append(segment)
+        return self
+
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)."""

@@ -80,8 +80,7 @@ def _write_list(item: Convert | None) -> Convert:
                 try:
                     item(value)
                 except MappingProblem as problem:
-                    problem.segments.append(f"[{index}]")
-                    raise
+                    raise problem.within(f"[{index}]")  # noqa: B904 (re-raised)
             raise  # pragma: no cover - the loop above re-raises
 
     return write
@@ -95,8 +94,7 @@ def _write_map(key: Convert | None, value: Convert | None) -> Convert:
             try:
                 out[name] = v if value is None else value(v)
             except MappingProblem as problem:
-                problem.segments.append(f"[{json.dumps(name)}]")
-                raise
+                raise problem.within(f"[{json.dumps(name)}]")  # noqa: B904 (re-raised)
         return out
 
     return write
@@ -221,8 +219,7 @@ def _write_fields(plan: tuple[tuple[str, str, Convert | None, int], ...]) -> Con
             try:
                 out[key] = value if conv is None else conv(value)
             except MappingProblem as problem:
-                problem.segments.append(f".{key}")
-                raise
+                raise problem.within(f".{key}")  # noqa: B904 (re-raised)
         return out
 
     return write
