@@ -81,11 +81,14 @@ def field_rules(files: FileMap, messages: Iterable[str]) -> Rules:
     pool = descriptor_pool.DescriptorPool()
     for proto in files.values():
         pool.Add(proto)
+    rules: Rules = {}
+    try:
+        extension = pool.FindExtensionByName("buf.validate.field")
+    except KeyError:  # a schema that does not import buf/validate/validate.proto has no rules
+        return rules
     options_class = message_factory.GetMessageClass(
         pool.FindMessageTypeByName("google.protobuf.FieldOptions")
     )
-    extension = pool.FindExtensionByName("buf.validate.field")
-    rules: Rules = {}
     for name in messages:
         for field in pool.FindMessageTypeByName(name).fields:
             options = options_class.FromString(field.GetOptions().SerializeToString())
