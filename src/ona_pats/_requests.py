@@ -15,9 +15,13 @@ from typing import cast
 from . import _rules
 from ._aliases import PatListFilter
 from ._exceptions import ValidationError
-from ._schema import user_pb2
+from ._schema import pagination_pb2, user_pb2
 
 _INT32 = range(-(2**31), 2**31)
+#: The largest page (the schema's rule on ``PaginationRequest.page_size``).
+MAX_PAGE_SIZE = int(
+    str(_rules.rule(pagination_pb2.PaginationRequest.DESCRIPTOR, "page_size", "int32", "lte"))
+)
 #: The longest lifetime a token may be created with (the schema's rule on ``valid_for``).
 MAX_VALID_FOR = _rules.duration_rule(
     user_pb2.CreatePersonalAccessTokenRequest.DESCRIPTOR, "valid_for", "lte"

@@ -15,13 +15,14 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from connectrpc.code import Code
 
 from ona_pats._bulk import MAX_CONCURRENCY, DeleteOutcome
 from ona_pats._config import resolve_token
 from ona_pats._exceptions import ConfigurationError, RotationError
+from ona_pats._requests import MAX_PAGE_SIZE
 from ona_pats._retries import MAX_TIMEOUT
 
 from . import _format as fmt
@@ -146,21 +147,12 @@ def _configure_serve(parser: argparse.ArgumentParser) -> None:
 def _configure_list(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="JSON lines, one token per line")
     parser.add_argument("--all", action="store_true", help="follow every page")
-    parser.add_argument(
-        "--user-id",
-        dest="user_ids",
-        action="append",
-        metavar="UUID",
-        help="only this user's tokens (repeatable)",
-    )
-    parser.add_argument("--page-size", type=_bounded(1, 100), metavar="N", help="1..100")
+    _user_ids(parser, "only this user's tokens (repeatable)")
+    most = MAX_PAGE_SIZE
+    parser.add_argument("--page-size", type=_bounded(1, most), metavar="N", help=f"1..{most}")
     parser.add_argument("--page-token", metavar="TOKEN", help="resume from a next-page token")
-    parser.add_argument(
-        "--expiring-within",
-        type=_duration,
-        metavar="DURATION",
-        help="only tokens that expire within DURATION (e.g. 7d), soonest first; implies --all",
-    )
+    meaning = "only tokens that expire within DURATION (e.g. 7d), soonest first; implies --all"
+    _window(parser, "--expiring-within", meaning)
 
 
 def _configure_get(parser: argparse.ArgumentParser) -> None:
@@ -193,42 +185,35 @@ def _configure_rotate(parser: argparse.ArgumentParser) -> None:
 
 def _configure_audit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="one JSON document")
-    parser.add_argument(
-        "--expiring-within",
-        type=_duration,
-        default=timedelta(days=7),
-        metavar="DURATION",
-        help="a token expiring within this needs attention (default 7d)",
-    )
-    parser.add_argument(
-        "--unused-for",
-        type=_duration,
-        default=timedelta(days=90),
-        metavar="DURATION",
-        help="a token not used for longer needs attention (default 90d)",
-    )
-    parser.add_argument(
-        "--user-id", dest="user_ids", action="append", metavar="UUID", help="only these users"
-    )
+    _window(parser, "--expiring-within", "a token expiring within this needs attention", 7)
+    _window(parser, "--unused-for", "a token not used for longer needs attention", 90)
+    _user_ids(parser, "only these users")
+
+
+class _Options(Protocol):
+    """A parser or an argument group: what takes options."""
+
+    def add_argument(self, *names: str, **options: Any) -> argparse.Action: ...
+
+
+def _user_ids(parser: _Options, meaning: str) -> None:
+    """The repeatable ``--user-id UUID`` option."""
+    parser.add_argument("--user-id", dest="user_ids", action="append", metavar="UUID", help=meaning)
+
+
+def _window(parser: _Options, flag: str, meaning: str, days: int | None = None) -> None:
+    """A duration option (``7d``, ``12h``...), with a default in days or none."""
+    default = None if days is None else timedelta(days=days)
+    shown = meaning if days is None else f"{meaning} (default {days}d)"
+    parser.add_argument(flag, type=_duration, default=default, metavar="DURATION", help=shown)
 
 
 def _configure_prune(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("rules (a token matching any condition goes)")
     rules.add_argument("--expired", action="store_true", help="tokens past their expiry")
-    rules.add_argument(
-        "--unused-for",
-        type=_duration,
-        metavar="DURATION",
-        help="tokens not used for longer (never used: created longer ago)",
-    )
+    _window(rules, "--unused-for", "tokens not used for longer (never used: created longer ago)")
     rules.add_argument("--never-used", action="store_true", help="tokens never used")
-    rules.add_argument(
-        "--user-id",
-        dest="user_ids",
-        action="append",
-        metavar="UUID",
-        help="only these users' tokens; alone: all of them (repeatable)",
-    )
+    _user_ids(rules, "only these users' tokens; alone: all of them (repeatable)")
     parser.add_argument(
         "--keep", action="append", metavar="UUID", help="never delete this token (repeatable)"
     )

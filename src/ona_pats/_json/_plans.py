@@ -85,3 +85,20 @@ def any_descriptor(type_url: str) -> Descriptor:
 
 def is_map(desc: Descriptor) -> bool:
     return bool(desc.GetOptions().map_entry)
+
+
+def convert_all(item: Convert, values: list[Any]) -> list[Any]:
+    """``item`` of each value; a failure names the element (``[3]``).
+
+    Raises:
+        MappingProblem: an element does not convert.
+    """
+    try:
+        return [item(value) for value in values]
+    except MappingProblem:
+        for index, value in enumerate(values):  # only on failure: find the element
+            try:
+                item(value)
+            except MappingProblem as problem:
+                raise problem.within(f"[{index}]")  # noqa: B904 (re-raised)
+        raise  # pragma: no cover - the loop above re-raises

@@ -233,16 +233,7 @@ def _read_list(item: Convert) -> Convert:
     def read(values: Any) -> list[Any]:
         if type(values) is not list:
             raise _kind_error("an array", values)
-        items: list[Any] = values
-        try:
-            out = [item(value) for value in items]
-        except MappingProblem:
-            for index, value in enumerate(items):  # only on failure: find the element
-                try:
-                    item(value)
-                except MappingProblem as problem:
-                    raise problem.within(f"[{index}]")  # noqa: B904 (re-raised)
-            raise  # pragma: no cover - the loop above re-raises
+        out = _plans.convert_all(item, values)
         return [value for value in out if value is not _SKIP] if _SKIP in out else out
 
     return read

@@ -73,31 +73,31 @@ def _write_list(item: Convert | None) -> Convert:
         return list
 
     def write(values: Any) -> list[Any]:
-        try:
-            return [item(value) for value in values]
-        except MappingProblem:
-            for index, value in enumerate(values):  # only on failure: find the element
-                try:
-                    item(value)
-                except MappingProblem as problem:
-                    raise problem.within(f"[{index}]")  # noqa: B904 (re-raised)
-            raise  # pragma: no cover - the loop above re-raises
+        return _plans.convert_all(item, values)
 
     return write
 
 
 def _write_map(key: Convert | None, value: Convert | None) -> Convert:
     def write(entries: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for k, v in entries.items():
-            name = k if key is None else key(k)
-            try:
-                out[name] = v if value is None else value(v)
-            except MappingProblem as problem:
-                raise problem.within(f"[{json.dumps(name)}]")  # noqa: B904 (re-raised)
-        return out
+        keys = entries.keys() if key is None else [key(k) for k in entries]
+        if value is None:
+            return dict(zip(keys, entries.values(), strict=True))
+        try:
+            return dict(zip(keys, map(value, entries.values()), strict=True))
+        except MappingProblem as problem:
+            name = next(n for n, v in zip(keys, entries.values(), strict=True) if _fails(value, v))
+            raise problem.within(f"[{json.dumps(name)}]")  # noqa: B904 (re-raised)
 
     return write
+
+
+def _fails(convert: Convert, value: Any) -> bool:
+    try:
+        convert(value)
+    except MappingProblem:
+        return True
+    return False
 
 
 class Writer(PlanCache):

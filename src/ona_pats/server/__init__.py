@@ -11,13 +11,15 @@ with Server() as srv:                      # fresh database, free loopback port
 ```
 """
 
+from ona_pats._requests import MAX_PAGE_SIZE
+
 from ._app import create_app
 from ._faults import FaultInjector
 from ._files import UnsafeFileError, write_token_file
 from ._seed import seed_tokens
 from ._server import DEFAULT_HOST, DEFAULT_PORT, Server, run
 from ._store import Caller, IssuedToken, Store
-from ._validation import DEFAULT_PAGE_SIZE, DEFAULT_VALID_FOR_S, MAX_PAGE_SIZE
+from ._validation import DEFAULT_PAGE_SIZE, DEFAULT_VALID_FOR_S
 
 __all__ = [
     "DEFAULT_HOST",

@@ -19,13 +19,10 @@ from google.protobuf.message import Message
 
 from ona_pats import _rules
 from ona_pats._exceptions import ValidationError
+from ona_pats._requests import MAX_PAGE_SIZE
 from ona_pats._schema import pagination_pb2
 
 DEFAULT_PAGE_SIZE = 25
-#: The largest page, from the schema's rule on ``PaginationRequest.page_size``.
-MAX_PAGE_SIZE = int(
-    str(_rules.rule(pagination_pb2.PaginationRequest.DESCRIPTOR, "page_size", "int32", "lte"))
-)
 #: The longest description this server stores, in characters (at most 4 bytes each in UTF-8).
 #: With at most MAX_PAGE_SIZE tokens a page, a page stays far below the client's 16 MiB read
 #: limit whatever the descriptions hold.
