@@ -16,6 +16,7 @@ AsyncSleep: TypeAlias = Callable[[float], Awaitable[None]]
 
 
 class PatListFilter(TypedDict, total=False):
-    """The ``filter`` argument of ``pats.list``: only the tokens of these users (at most 25)."""
+    """The ``filter`` argument of ``pats.list``: only the tokens of these users (as many as
+    the schema's rule on ``Filter.user_ids`` allows)."""
 
     user_ids: Sequence[str]

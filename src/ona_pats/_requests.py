@@ -1,9 +1,9 @@
 """Arguments to request messages, checked before sending.
 
 Python types are checked here (a ``str``, a ``timedelta``, a ``{"user_ids": [...]}`` mapping);
-everything the schema says about values (UUIDs, at most 25 user ids, page sizes 0..100, at most
-90 days) is checked on the built message by :mod:`ona_pats._rules`, from the rules in
-``proto/``. Either way a failure is a :class:`ValidationError` naming the field; nothing is sent.
+everything the schema says about values (UUID shapes, how many user ids, page sizes, lifetimes)
+is checked on the built message by :mod:`ona_pats._rules`, from the rules in ``proto/``.
+Either way a failure is a :class:`ValidationError` naming the field; nothing is sent.
 """
 
 from __future__ import annotations
