@@ -43,6 +43,12 @@ TOKENS = {
     "asend": "send",
     "async_stub": "sync_stub",
     "asyncio": "time",  # asyncio.sleep -> time.sleep
+    "_async": "_sync",  # imports of the other generated modules
+    "execute": "execute_sync",  # pyqwest's transport protocols
+    "Request": "SyncRequest",
+    "Response": "SyncResponse",
+    "aiter_bytes": "iter_bytes",  # httpx
+    "_astream": "_stream",
 }
 #: Docstring and comment words of the async source, and what the sync half says instead.
 DOC_WORDS = {

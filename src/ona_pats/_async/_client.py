@@ -94,7 +94,7 @@ class AsyncClient(BaseClient):
             self._owned_transport = pyqwest.HTTPTransport(**self._transport_options())
             inner = self._owned_transport
         else:
-            from ona_pats._httpx import HTTPXAsyncTransport
+            from ona_pats._async._httpx import HTTPXAsyncTransport
 
             inner = HTTPXAsyncTransport(http_client)
         transport = _transport.AsyncTransport(inner, read_max_bytes, self._reader)

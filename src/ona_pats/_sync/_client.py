@@ -95,7 +95,7 @@ class Client(BaseClient):
             self._owned_transport = pyqwest.SyncHTTPTransport(**self._transport_options())
             inner = self._owned_transport
         else:
-            from ona_pats._httpx import HTTPXSyncTransport
+            from ona_pats._sync._httpx import HTTPXSyncTransport
 
             inner = HTTPXSyncTransport(http_client)
         transport = _transport.SyncTransport(inner, read_max_bytes, self._reader)
