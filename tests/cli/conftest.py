@@ -1,8 +1,7 @@
-"""Fixtures of the CLI tests: one embedded server on loopback, a fresh user per test."""
+"""Fixtures of the CLI tests: the plugin's embedded server (``ona_pats_server``, one per
+session), a fresh user per test, and the environment of a CLI run as that user."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,10 +11,9 @@ from . import _run
 
 
 @pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
+def server(ona_pats_server: Server) -> Server:
     """The embedded server on a free loopback port with a temporary database."""
-    with Server(port=0) as srv:
-        yield srv
+    return ona_pats_server
 
 
 @pytest.fixture
