@@ -58,6 +58,7 @@ DOC_WORDS = {
     "AsyncClient": "Client",
     "AsyncGitpod": "Gitpod",
     "AsyncPager": "Pager",
+    "AsyncCall": "SyncCall",
     "asyncio.sleep": "time.sleep",
     "worker tasks": "a thread pool",
     "on the event loop": "on the pool's threads",

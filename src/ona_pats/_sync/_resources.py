@@ -2,7 +2,7 @@
 """``client.users.pats``: one method per RPC, plus ``delete_many`` and ``rotate``.
 
 Each method turns its arguments into a request (``_requests``, checked against the schema's
-rules), calls the client (``AsyncCall``) with the RPC's ``Operation`` and turns the response into
+rules), calls the client (``SyncCall``) with the RPC's ``Operation`` and turns the response into
 its result (``_results``).
 """
 
