@@ -88,7 +88,7 @@ def check_ids(ids: Iterable[str]) -> list[str]:
         try:
             _requests.delete(pat_id)
         except ValidationError as exc:
-            raise ValidationError(f"ids[{n}]", str(exc).partition(": ")[2], rule=exc.rule) from None
+            raise ValidationError(f"ids[{n}]", exc.reason, rule=exc.rule) from None
     return list(distinct)
 
 

@@ -57,6 +57,7 @@ class ValidationError(OnaPatsError, ValueError):
 
     Attributes:
         field: the request field at fault, in proto field-path form (``filter.user_ids[3]``).
+        reason: what is wrong with it (``must be a valid UUID``), without the field.
         rule: the schema's buf.validate rule it breaks (``string.uuid``), or ``None`` when
             the argument could not become a request at all (a wrong type).
     """
@@ -67,6 +68,7 @@ class ValidationError(OnaPatsError, ValueError):
     def __init__(self, field: str, message: str, *, rule: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+        self.reason = message
         self.rule = rule
 
 

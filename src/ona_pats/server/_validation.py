@@ -80,8 +80,10 @@ def page_size(body: int, query: Mapping[str, Sequence[str]]) -> int:
         field, value = QUERY_PAGE_SIZE, _query_int(raw)
         if body and body != value:
             raise invalid(QUERY_PAGE_SIZE, "conflicts with pagination.page_size in the body")
-    for found in _rules.violations(pagination_pb2.PaginationRequest(page_size=value), first=True):
-        raise invalid(field, found.message)
+    try:
+        _rules.check(pagination_pb2.PaginationRequest(page_size=value))
+    except ValidationError as exc:
+        raise invalid(field, exc.reason) from None
     return value or DEFAULT_PAGE_SIZE
 
 
