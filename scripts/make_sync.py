@@ -41,6 +41,8 @@ TOKENS = {
     "adelete_all": "delete_all",
     "aclose": "close",
     "asend": "send",
+    "anext": "next",
+    "await_turn": "wait_turn",
     "async_stub": "sync_stub",
     "asyncio": "time",  # asyncio.sleep -> time.sleep
     "_async": "_sync",  # imports of the other generated modules

@@ -111,6 +111,45 @@ def test_the_rule_comparison_catches_an_edited_rule(
         assert differs in problems[0].split(":")[0]
 
 
+_P = "gitpod.v1.PaginationRequest"
+_S = "gitpod.v1.Subject"
+_F = "gitpod.v1.ListPersonalAccessTokensRequest.Filter"
+
+
+@pytest.mark.parametrize(
+    ("message", "field", "rules"),
+    [
+        pytest.param(_P, "page_size", {"int32": {"gt": 0}}, id="exclusive-bound"),
+        pytest.param(_P, "page_size", {"int32": {"gte": 5, "lte": 1}}, id="exclusive-range"),
+        pytest.param(_P, "page_size", {"int32": {"gte": 0, "const": 1}}, id="int32-const"),
+        pytest.param(_P, "page_size", {"int32": {}}, id="no-bound"),
+        pytest.param(_S, "id", {"string": {"min_len": "1"}}, id="string-min-len"),
+        pytest.param(_S, "id", {"string": {"uuid": True}, "ignore": "IGNORE_ALWAYS"}, id="ignore"),
+        pytest.param(_S, "id", {"enum": {"defined_only": True}}, id="enum-rule-on-a-string"),
+        pytest.param(_S, "principal", {"enum": {"const": 1}}, id="enum-const"),
+        pytest.param(_F, "user_ids", {"repeated": {"unique": True}}, id="repeated-unique"),
+        pytest.param(_F, "user_ids", {"string": {"uuid": True}}, id="item-rule-on-the-list"),
+        pytest.param("gitpod.v1.Nothing", "id", {"required": True}, id="unknown-message"),
+    ],
+)
+def test_a_rule_ona_pats_does_not_enforce_is_refused(
+    message: str, field: str, rules: dict[str, object]
+) -> None:
+    """Compiling the rules fails on any rule the checks would not enforce (at import, for the
+    generated rules), instead of ignoring it; the rules as generated compile."""
+    from ona_pats import _rules
+    from ona_pats._gen.gitpod.v1.validate_rules import FIELD_RULES
+
+    messages = _rules._all_messages()
+    assert _rules._compile(FIELD_RULES, messages)
+    edited = copy.deepcopy(FIELD_RULES)
+    edited.setdefault(message, {})[field] = rules
+    with pytest.raises(
+        _rules.SchemaRuleError, match=field if message != "gitpod.v1.Nothing" else "Nothing"
+    ):
+        _rules._compile(edited, messages)
+
+
 def test_every_official_pat_element_is_in_our_schema() -> None:
     """The PAT subset is complete: each official PAT message and rpc exists in ours."""
     ours = our_files()["gitpod/v1/user.proto"]

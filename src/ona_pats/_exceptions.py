@@ -294,26 +294,9 @@ class InvalidResponseError(APIError):
         return super().__new__(chosen)
 
 
+#: Each code's class: the direct subclasses of ``APIError`` but ``InvalidResponseError``.
 _BY_CODE: dict[Code, type[APIError]] = {
-    cls.default_code: cls
-    for cls in (
-        CanceledError,
-        UnknownError,
-        InvalidArgumentError,
-        DeadlineExceededError,
-        NotFoundError,
-        AlreadyExistsError,
-        PermissionDeniedError,
-        ResourceExhaustedError,
-        FailedPreconditionError,
-        AbortedError,
-        OutOfRangeError,
-        UnimplementedError,
-        InternalError,
-        UnavailableError,
-        DataLossError,
-        UnauthenticatedError,
-    )
+    cls.default_code: cls for cls in APIError.__subclasses__() if cls is not InvalidResponseError
 }
 
 

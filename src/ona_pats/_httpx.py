@@ -4,9 +4,9 @@ connectrpc speaks to pyqwest transports; the adapters (``HTTPXAsyncTransport`` i
 ``_async/_httpx.py``, ``HTTPXSyncTransport`` generated from it) implement pyqwest's
 ``Transport`` / ``SyncTransport`` protocols on top of a caller's ``httpx`` client, so the
 caller's proxies, certificates, event hooks and ``httpx.MockTransport`` apply. They only send
-and stream: redirects, the body limit and typed failures are ``_transport.SyncTransport`` /
-``AsyncTransport``'s, which wrap them, and :class:`HTTPXReader` makes httpx's own URL parser a
-party to every redirect decision.
+and stream: redirects, the body limit and typed failures are those of ``AsyncTransport`` /
+``SyncTransport`` (``_async/_transport.py``), which wrap them, and :class:`HTTPXReader` makes
+httpx's own URL parser a party to every redirect decision.
 httpx decodes gzip bodies itself; it never follows redirects here.
 """
 

@@ -31,9 +31,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _NS = 10**9
 _INTEGERS = {"int32", "int64", "uint32", "uint64", "sint32", "sint64"}
 _INTEGERS |= {"fixed32", "fixed64", "sfixed32", "sfixed64"}
-_BOUNDS = ("gt", "gte", "lt", "lte")
-_WORDS = {"gt": "greater than", "gte": "greater than or equal to"}
-_WORDS |= {"lt": "less than", "lte": "less than or equal to"}
+_WORDS = {"gte": "greater than or equal to", "lte": "less than or equal to"}
 
 
 class SchemaRuleError(Exception):
@@ -128,39 +126,27 @@ def _uuid(value: str) -> tuple[str, str] | None:
     return None if _UUID.fullmatch(value) else ("string.uuid", "must be a valid UUID")
 
 
-def _bounds(kind: str, params: Mapping[str, object], where: str) -> _Check | None:
-    """A range check as protovalidate words it (``int32.gte_lte``), or ``None`` if unbounded."""
-    given = {name: params[name] for name in _BOUNDS if name in params}
-    if not given:
-        return None
-    if ("gt" in given and "gte" in given) or ("lt" in given and "lte" in given):
-        raise SchemaRuleError(f"{where}: both an exclusive and an inclusive bound")
-    if kind == "duration":
-        limits = {name: _duration_ns(str(text)) for name, text in given.items()}
-    else:
-        limits = {name: int(str(value)) for name, value in given.items()}
-    low = next((name for name in ("gt", "gte") if name in limits), None)
-    high = next((name for name in ("lt", "lte") if name in limits), None)
-    if low and high and limits[low] > limits[high]:
+def _range(kind: str, params: Mapping[str, object], where: str) -> _Check:
+    """An inclusive range check as protovalidate words it (``int32.gte_lte``)."""
+    names = [name for name in ("gte", "lte") if name in params]
+    if not names or set(params) - set(names):
+        raise SchemaRuleError(f"{where}: rule {kind} {dict(params)} is not enforced by ona_pats")
+    bound = _duration_ns if kind == "duration" else int
+    low, high = (bound(str(params[n])) if n in params else None for n in ("gte", "lte"))
+    if low is not None and high is not None and low > high:
         raise SchemaRuleError(f"{where}: an exclusive range (lower bound above the upper)")
-    rule = f"{kind}.{'_'.join(name for name in (low, high) if name)}"
-    message = "must be " + " and ".join(
-        f"{_WORDS[name]} {given[name]}" for name in (low, high) if name
+    broken = (
+        f"{kind}.{'_'.join(names)}",
+        "must be " + " and ".join(f"{_WORDS[name]} {params[name]}" for name in names),
     )
-    lo = limits[low] if low else None
-    hi = limits[high] if high else None
-    strict_lo, strict_hi = low == "gt", high == "lt"
     to_int: Callable[[Any], int] = _message_ns if kind == "duration" else int
 
-    def bounded(value: Any) -> tuple[str, str] | None:
+    def in_range(value: Any) -> tuple[str, str] | None:
         number = to_int(value)
-        if lo is not None and (number <= lo if strict_lo else number < lo):
-            return rule, message
-        if hi is not None and (number >= hi if strict_hi else number > hi):
-            return rule, message
-        return None
+        too_low = low is not None and number < low
+        return broken if too_low or (high is not None and number > high) else None
 
-    return bounded
+    return in_range
 
 
 def _duration_ns(text: str) -> int:
@@ -172,17 +158,17 @@ def _message_ns(value: Any) -> int:
     return int(value.seconds) * _NS + int(value.nanos)
 
 
-def _defined_only(field: FieldDescriptor, where: str) -> _Check:
-    if field.enum_type is None:
-        raise SchemaRuleError(f"{where}: an enum rule on a field that is not an enum")
-    numbers = frozenset(field.enum_type.values_by_number)
+def _defined_only(numbers: frozenset[int]) -> _Check:
+    broken = ("enum.defined_only", "value must be one of the defined enum values")
+    return lambda value: None if value in numbers else broken
 
-    def defined(value: int) -> tuple[str, str] | None:
-        if value in numbers:
-            return None
-        return "enum.defined_only", "value must be one of the defined enum values"
 
-    return defined
+def _count(name: str, bound: int) -> _Check:
+    if name == "min_items":
+        few = ("repeated.min_items", f"must contain at least {bound} item(s)")
+        return lambda values: few if len(values) < bound else None
+    many = ("repeated.max_items", f"must contain no more than {bound} item(s)")
+    return lambda values: many if len(values) > bound else None
 
 
 def _value_checks(
@@ -193,18 +179,13 @@ def _value_checks(
     for kind, params in rules.items():
         if kind in ("required", "ignore"):
             continue
-        known: set[str] = set()
-        if kind == "string" and params.get("uuid"):
+        if kind == "string" and params == {"uuid": True}:
             checks.append(_uuid)
-            known = {"uuid"}
         elif kind in _INTEGERS or kind == "duration":
-            bounded = _bounds(kind, params, where)
-            checks += [bounded] if bounded else []
-            known = set(_BOUNDS)
-        elif kind == "enum" and params.get("defined_only"):
-            checks.append(_defined_only(field, where))
-            known = {"defined_only"}
-        if not known or set(params) - known:
+            checks.append(_range(kind, params, where))
+        elif kind == "enum" and params == {"defined_only": True} and field.enum_type:
+            checks.append(_defined_only(frozenset(field.enum_type.values_by_number)))
+        else:
             raise SchemaRuleError(f"{where}: rule {kind} {params} is not enforced by ona_pats")
     return tuple(checks)
 
@@ -213,77 +194,53 @@ def _compile_field(field: FieldDescriptor, rules: Mapping[str, Any], where: str)
     ignore = rules.get("ignore", "IGNORE_UNSPECIFIED")
     if ignore not in ("IGNORE_UNSPECIFIED", "IGNORE_IF_ZERO_VALUE"):
         raise SchemaRuleError(f"{where}: ignore {ignore} is not enforced by ona_pats")
-    repeated = field.is_repeated
     items: tuple[_Check, ...] = ()
-    own = dict(rules)
-    if repeated:
-        spec = dict(own.pop("repeated", {}))
+    if field.is_repeated:
+        spec = dict(rules.get("repeated", {}))
         items = _value_checks(field, spec.pop("items", {}), f"{where}[]")
-        counts = {name: spec.pop(name) for name in ("min_items", "max_items") if name in spec}
-        if spec:
-            raise SchemaRuleError(f"{where}: rule repeated {spec} is not enforced by ona_pats")
-        own["repeated"] = counts
-    return _Field(
-        name=field.name,
-        required=bool(rules.get("required")),
-        ignore_zero=ignore == "IGNORE_IF_ZERO_VALUE",
-        checks=_count_checks(own.pop("repeated")) if repeated else _value_checks(field, own, where),
-        items=items,
-        repeated=repeated,
-        message=field.type == FieldDescriptor.TYPE_MESSAGE,
-    )
-
-
-def _count_checks(counts: Mapping[str, object]) -> tuple[_Check, ...]:
-    checks: list[_Check] = []
-    if "min_items" in counts:
-        least = int(str(counts["min_items"]))
-        too_few = ("repeated.min_items", f"must contain at least {least} item(s)")
-        checks.append(lambda values: too_few if len(values) < least else None)
-    if "max_items" in counts:
-        most = int(str(counts["max_items"]))
-        too_many = ("repeated.max_items", f"must contain no more than {most} item(s)")
-        checks.append(lambda values: too_many if len(values) > most else None)
-    return tuple(checks)
+        counts = [n for n in ("min_items", "max_items") if n in spec]
+        checks = tuple(_count(name, int(str(spec.pop(name)))) for name in counts)
+        if spec or set(rules) - {"repeated", "required", "ignore"}:
+            raise SchemaRuleError(f"{where}: rules {rules} are not enforced by ona_pats")
+    else:
+        checks = _value_checks(field, rules, where)
+    message = field.type == FieldDescriptor.TYPE_MESSAGE
+    required, ignore_zero = bool(rules.get("required")), ignore == "IGNORE_IF_ZERO_VALUE"
+    return _Field(field.name, required, ignore_zero, checks, items, field.is_repeated, message)
 
 
 def _compile(
     rules: Mapping[str, Mapping[str, Mapping[str, Any]]], messages: list[Descriptor]
 ) -> dict[str, tuple[_Field, ...]]:
-    """Each message's field plans; a message field without rules is walked if it leads to some."""
+    """Each message's field plans: its fields with rules, and those leading to some."""
     by_name = {message.full_name: message for message in messages}
     unknown = set(rules) - set(by_name)
     if unknown:
         raise SchemaRuleError(f"rules for messages ona_pats does not have: {sorted(unknown)}")
-    plans: dict[Descriptor, tuple[_Field, ...]] = {}
+    holds: dict[str, bool] = {}
+
+    def leads_to_rules(field: FieldDescriptor) -> bool:
+        nested = field.message_type
+        if nested is None or nested.full_name not in by_name:
+            return False
+        if nested.full_name not in holds:
+            holds[nested.full_name] = False  # a message does not hold rules through itself
+            holds[nested.full_name] = nested.full_name in rules or any(
+                leads_to_rules(inner) for inner in nested.fields
+            )
+        return holds[nested.full_name]
+
+    plans: dict[str, tuple[_Field, ...]] = {}
     for message in messages:
         own = rules.get(message.full_name, {})
-        fields: list[_Field] = []
-        for field in message.fields:
-            where = f"{message.full_name}.{field.name}"
-            if field.name in own:
-                fields.append(_compile_field(field, own[field.name], where))
-            elif field.message_type is not None and field.message_type.full_name in by_name:
-                fields.append(_compile_field(field, {}, where))
-        plans[message] = tuple(fields)
-    # Drop walks into messages that hold no rule at any depth.
-    changed = True
-    while changed:
-        changed = False
-        for message, plan in plans.items():
-            kept = tuple(spec for spec in plan if _has_rules(spec, message, plans))
-            if kept != plan:
-                plans[message], changed = kept, True
-    return {message.full_name: plan for message, plan in plans.items() if plan}
-
-
-def _has_rules(
-    spec: _Field, message: Descriptor, plans: Mapping[Descriptor, tuple[_Field, ...]]
-) -> bool:
-    if spec.required or spec.checks or spec.items:
-        return True
-    nested = message.fields_by_name[spec.name].message_type
-    return nested is not None and bool(plans.get(nested))
+        plan = tuple(
+            _compile_field(field, own.get(field.name, {}), f"{message.full_name}.{field.name}")
+            for field in message.fields
+            if field.name in own or leads_to_rules(field)
+        )
+        if plan:
+            plans[message.full_name] = plan
+    return plans
 
 
 def _all_messages() -> list[Descriptor]:

@@ -30,17 +30,20 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import pyqwest
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from connectrpc.request import Headers
+
+if TYPE_CHECKING:
+    from ._async._transport import AsyncTransport
 
 DEFAULT_MAX_REDIRECTS = 5
 #: Idle connections kept per host by the default transport, so concurrent calls reuse them.
@@ -56,13 +59,15 @@ DEFAULT_MAX_CONNECTIONS = DEFAULT_MAX_IDLE_CONNECTIONS
 DEFAULT_POOL_IDLE_TIMEOUT = 4.0
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
-_REDIRECT_STATUSES = frozenset({307, 308})
+REDIRECT_STATUSES = frozenset({307, 308})
 # Characters on which URL parsers disagree: WHATWG reads "\" as "/" and drops tabs and
 # newlines, urllib and httpx do not; control, space and non-ASCII characters are mapped
 # differently again. A URL holding any of them is refused rather than interpreted.
 _AMBIGUOUS = re.compile(r"[\x00-\x20\x7f-\U0010ffff\\]")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _KNOWN_CODES = frozenset(code.value for code in Code)
+#: The trailers of a buffered response: Connect unary responses carry theirs as headers.
+NO_TRAILERS = pyqwest.Headers()
 
 
 # --- the transport's own exceptions ---------------------------------------------------------
@@ -209,7 +214,7 @@ CURRENT_RESPONSE: ContextVar[ResponseInfo | None] = ContextVar(
 )
 
 
-def _record(status: int, headers: pyqwest.Headers) -> ResponseInfo | None:
+def record(status: int, headers: pyqwest.Headers) -> ResponseInfo | None:
     info = CURRENT_RESPONSE.get()
     if info is not None:
         info.record(status, headers)
@@ -241,7 +246,7 @@ def _too_large(limit: int, status: int, headers: pyqwest.Headers) -> ResponseToo
     )
 
 
-class _Budget:
+class Budget:
     """Collects the chunks of one body, counting them against the limit."""
 
     __slots__ = ("chunks", "headers", "left", "limit", "status")
@@ -294,7 +299,7 @@ def _error_body_check(status: int, headers: pyqwest.Headers, body: bytes) -> Non
         )
 
 
-#: How long a request waits for the first one to a cold pool (see :class:`_ColdStart`).
+#: How long a request waits for the first one to a cold pool (see :class:`ColdStart`).
 COLD_START_WAIT_S = 5.0
 
 
@@ -305,7 +310,7 @@ class _Event(Protocol):
 _E = TypeVar("_E", bound=_Event)
 
 
-class _ColdStart(Generic[_E]):
+class ColdStart(Generic[_E]):
     """Lets the first request to a cold pool go alone; the others start once it has its answer.
 
     Over TLS the HTTP version is known only once a connection's handshake is done (ALPN). Until
@@ -356,7 +361,7 @@ class _ColdStart(Generic[_E]):
 class _Sending(Generic[_E]):
     __slots__ = ("_cold", "_event", "_first")
 
-    def __init__(self, cold: _ColdStart[_E], first: bool, event: _E | None) -> None:
+    def __init__(self, cold: ColdStart[_E], first: bool, event: _E | None) -> None:
         self._cold, self._first, self._event = cold, first, event
 
     def __enter__(self) -> None:
@@ -372,11 +377,11 @@ class _Sending(Generic[_E]):
             raise NotConnected(f"could not connect: {exc}") from exc
 
 
-# --- the transports --------------------------------------------------------------------------
+# --- what both transports decide (sans-I/O) --------------------------------------------------
 
 
-class _Policy:
-    """What both flavours decide: redirect targets, body limits, error bodies (sans-I/O)."""
+class Policy:
+    """What both flavours of the transport decide: redirect targets, body limits."""
 
     __slots__ = ("limit", "max_redirects", "reader")
 
@@ -427,88 +432,21 @@ class _Policy:
             raise _too_large(self.limit, status, headers)
         return length
 
-    def passes(self, headers: pyqwest.Headers, status: int) -> bool:
-        """Whether a body can be handed on unread: a 200 with a length within the limit.
 
-        Error bodies are always read (they are small, and checked for unknown codes).
-
-        Raises:
-            ResponseTooLarge: the declared length is over the limit; nothing was read.
-        """
-        length = self.declared(headers, status)
-        return status == 200 and (length is not None or self.limit is None)
+#: The event the requests behind a cold start wait on, by flavour (see :class:`ColdStart`).
+AsyncEvent = asyncio.Event
+SyncEvent = threading.Event
 
 
-class SyncTransport:
-    """A pyqwest ``SyncTransport`` over another one: redirects, body limit, typed failures.
+async def await_turn(event: asyncio.Event) -> None:
+    """Wait (at most :data:`COLD_START_WAIT_S`) for the request that went first."""
+    with contextlib.suppress(TimeoutError, RuntimeError):  # RuntimeError: another loop
+        await asyncio.wait_for(event.wait(), COLD_START_WAIT_S)
 
-    Args:
-        inner: the transport that sends (pyqwest's, or the httpx adapter).
-        read_max_bytes: the largest body read (``None``: no limit).
-        reader: a second URL reading that must agree on redirect origins (httpx's), if any.
-    """
 
-    __slots__ = ("_cold", "_inner", "_policy")
-
-    def __init__(
-        self,
-        inner: pyqwest.SyncTransport,
-        read_max_bytes: int | None,
-        reader: URLReader | None = None,
-    ) -> None:
-        self._inner = inner
-        self._policy = _Policy(read_max_bytes, reader, DEFAULT_MAX_REDIRECTS)
-        self._cold = _ColdStart(threading.Event)
-
-    def execute_sync(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
-        """Send ``request``, following same-origin 307/308 redirects; bound the body.
-
-        Raises:
-            NotConnected: no connection could be established.
-            RedirectRefused: a redirect that is not followed.
-            ResponseTooLarge: the body is over the limit.
-            UnknownErrorCode: an error body with a code this version does not know.
-        """
-        hops = 0
-        while True:
-            response = self._send(request)
-            if response.status not in _REDIRECT_STATUSES:
-                return self._bounded(response, _record(response.status, response.headers))
-            response.close()
-            target = self._policy.redirect_target(
-                request.url, response.status, response.headers, hops
-            )
-            hops += 1
-            request = pyqwest.SyncRequest(
-                request.method, target, request.headers, _replayable(request.content)
-            )
-
-    def _send(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
-        first, event = self._cold.enter()
-        if event is not None and not first:
-            event.wait(COLD_START_WAIT_S)
-        with self._cold.sending(first, event):
-            return self._inner.execute_sync(request)
-
-    def _bounded(
-        self, response: pyqwest.SyncResponse, info: ResponseInfo | None
-    ) -> pyqwest.SyncResponse:
-        try:
-            if self._policy.passes(response.headers, response.status):
-                return response
-            budget = _Budget(self._policy.limit, response.status, response.headers)
-            for chunk in response.content:
-                budget.take(chunk)
-        except BaseException:
-            response.close()
-            raise
-        response.close()
-        if info is not None:
-            info.body_read = True
-        # A bytes body is taken by pyqwest as is, without another copy.
-        return pyqwest.SyncResponse(
-            status=response.status, headers=response.headers, content=budget.body()
-        )
+def wait_turn(event: threading.Event) -> None:
+    """The blocking :func:`await_turn`."""
+    event.wait(COLD_START_WAIT_S)
 
 
 #: How long the interpreter lets native threads finish at exit (see :func:`_settle_at_exit`).
@@ -528,100 +466,13 @@ def _settle_at_exit() -> None:
     time.sleep(_EXIT_SETTLE_SECONDS)
 
 
-class AsyncTransport:
-    """The async twin of :class:`SyncTransport` (a pyqwest ``Transport``)."""
-
-    __slots__ = ("_cold", "_inner", "_policy")
-    _settling = False
-
-    def __init__(
-        self,
-        inner: pyqwest.Transport,
-        read_max_bytes: int | None,
-        reader: URLReader | None = None,
-    ) -> None:
-        self._inner = inner
-        self._policy = _Policy(read_max_bytes, reader, DEFAULT_MAX_REDIRECTS)
-        self._cold = _ColdStart(asyncio.Event)
-        if not AsyncTransport._settling and sys.version_info < (3, 14):
-            AsyncTransport._settling = True
-            atexit.register(_settle_at_exit)
-
-    async def execute(self, request: pyqwest.Request) -> pyqwest.Response:
-        """Send ``request`` (the pyqwest ``Transport`` protocol); see :meth:`fetch`."""
-        content = request.content
-        if not isinstance(content, bytes):
-            content = b"".join([chunk async for chunk in content])
-        full = await self.fetch(request.method, request.url, request.headers, content)
-        return pyqwest.Response(status=full.status, headers=full.headers, content=full.content)
-
-    async def fetch(
-        self, method: str, url: str, headers: pyqwest.Headers | None, content: bytes | None
-    ) -> pyqwest.FullResponse:
-        """Send a request, following same-origin 307/308 redirects; read the body, bounded.
-
-        Raises:
-            TransportError: as :meth:`SyncTransport.execute_sync` raises them.
-        """
-        hops = 0
-        while True:
-            response = await self._send(pyqwest.Request(method, url, headers, content))
-            if response.status not in _REDIRECT_STATUSES:
-                info = _record(response.status, response.headers)
-                full = await self._read(response)
-                if info is not None:
-                    info.body_read = True
-                return full
-            await response.aclose()
-            url = self._policy.redirect_target(url, response.status, response.headers, hops)
-            hops += 1
-
-    async def _send(self, request: pyqwest.Request) -> pyqwest.Response:
-        first, event = self._cold.enter()
-        if event is not None and not first:
-            with contextlib.suppress(TimeoutError, RuntimeError):  # RuntimeError: another loop
-                await asyncio.wait_for(event.wait(), COLD_START_WAIT_S)
-        with self._cold.sending(first, event):
-            return await self._inner.execute(request)
-
-    async def _read(self, response: pyqwest.Response) -> pyqwest.FullResponse:
-        status, headers = response.status, response.headers
-        budget = _Budget(self._policy.limit, status, headers)
-        try:
-            length = self._policy.declared(headers, status)
-            chunks = response.content
-            if length is None:
-                async for chunk in chunks:
-                    budget.take(chunk)
-            else:
-                # Stop at the declared length instead of awaiting the end of the stream:
-                # every await here crosses into the transport's runtime and back.
-                got = 0
-                while got < length:
-                    try:
-                        chunk = await anext(chunks)
-                    except StopAsyncIteration:  # a cut body must not decode as a shorter one
-                        raise pyqwest.ReadError(
-                            f"the response body ended after {got} of its {length} bytes"
-                        ) from None
-                    budget.take(chunk)
-                    got += len(chunk)
-        except BaseException:
-            await response.aclose()
-            raise
-        return pyqwest.FullResponse(status, headers, budget.body(), _NO_TRAILERS)
-
-
-_NO_TRAILERS = pyqwest.Headers()
-
-
-#: The HTTP client of the sync stub: pyqwest's own, which calls a :class:`SyncTransport` directly.
+#: The HTTP client of the sync stub: pyqwest's own, which calls the transport directly.
 SyncHTTPClient = pyqwest.SyncClient
 
 
 class AsyncHTTPClient(pyqwest.Client):
     """The HTTP client of the async stub: connectrpc's unary calls go straight to an
-    :class:`AsyncTransport`.
+    ``AsyncTransport`` (``_async/_transport.py``).
 
     ``pyqwest.Client`` hands each request to a Python transport through its native client,
     which turns the transport's coroutine into a native future and back on every call: that
@@ -632,9 +483,14 @@ class AsyncHTTPClient(pyqwest.Client):
         transport: the transport every request goes through.
     """
 
+    _settling = False
+
     def __init__(self, transport: AsyncTransport) -> None:
         super().__init__(transport)
         self._transport = transport
+        if not AsyncHTTPClient._settling and sys.version_info < (3, 14):
+            AsyncHTTPClient._settling = True
+            atexit.register(_settle_at_exit)
 
     async def get(
         self,
@@ -669,10 +525,6 @@ def _headers(
         return headers
     items = headers.items() if isinstance(headers, Mapping) else headers
     return pyqwest.Headers(list(items))
-
-
-def _replayable(content: bytes | Iterator[bytes]) -> bytes:
-    return content if isinstance(content, bytes) else b"".join(content)
 
 
 # --- the default transports ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ona_pats._exceptions import APIError, map_connect_errors
 from ona_pats._stubs import Operation, Req, Res
 
 from ._resources import AsyncUsers
+from ._transport import AsyncTransport
 
 if TYPE_CHECKING:
     import httpx
@@ -97,7 +98,7 @@ class AsyncClient(BaseClient):
             from ona_pats._async._httpx import HTTPXAsyncTransport
 
             inner = HTTPXAsyncTransport(http_client)
-        transport = _transport.AsyncTransport(inner, read_max_bytes, self._reader)
+        transport = AsyncTransport(inner, read_max_bytes, self._reader)
         self._stub = _stubs.async_stub(
             self._base_url,
             codec=self._codec,

@@ -22,6 +22,7 @@ from ona_pats._exceptions import APIError, map_connect_errors
 from ona_pats._stubs import Operation, Req, Res
 
 from ._resources import Users
+from ._transport import SyncTransport
 
 if TYPE_CHECKING:
     import httpx
@@ -98,7 +99,7 @@ class Client(BaseClient):
             from ona_pats._sync._httpx import HTTPXSyncTransport
 
             inner = HTTPXSyncTransport(http_client)
-        transport = _transport.SyncTransport(inner, read_max_bytes, self._reader)
+        transport = SyncTransport(inner, read_max_bytes, self._reader)
         self._stub = _stubs.sync_stub(
             self._base_url,
             codec=self._codec,

@@ -1,0 +1,112 @@
+# Generated from src/ona_pats/_async/_transport.py by scripts/make_sync.py: edit that file.
+"""The transport every call goes through: redirects, the body limit, typed failures.
+
+A pyqwest transport over another one (pyqwest's own, or the httpx adapter). What it decides
+is ``_transport``'s (sans-I/O): the redirect target, the body limit, the error body check, the
+cold start; this only sends and reads.
+"""
+
+from __future__ import annotations
+
+import pyqwest
+
+from ona_pats._transport import (
+    DEFAULT_MAX_REDIRECTS,
+    NO_TRAILERS,
+    REDIRECT_STATUSES,
+    Budget,
+    ColdStart,
+    Policy,
+    SyncEvent,
+    URLReader,
+    record,
+    wait_turn,
+)
+
+
+class SyncTransport:
+    """A pyqwest transport over another one: redirects, body limit, typed failures.
+
+    Args:
+        inner: the transport that sends (pyqwest's, or the httpx adapter).
+        read_max_bytes: the largest body read (``None``: no limit).
+        reader: a second URL reading that must agree on redirect origins (httpx's), if any.
+    """
+
+    __slots__ = ("_cold", "_inner", "_policy")
+
+    def __init__(
+        self,
+        inner: pyqwest.SyncTransport,
+        read_max_bytes: int | None,
+        reader: URLReader | None = None,
+    ) -> None:
+        self._inner = inner
+        self._policy = Policy(read_max_bytes, reader, DEFAULT_MAX_REDIRECTS)
+        self._cold = ColdStart(SyncEvent)
+
+    def execute_sync(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
+        """Send ``request`` (pyqwest's transport protocol); see :meth:`fetch`."""
+        content = request.content
+        if not isinstance(content, bytes):
+            content = b"".join([chunk for chunk in content])
+        full = self.fetch(request.method, request.url, request.headers, content)
+        return pyqwest.SyncResponse(status=full.status, headers=full.headers, content=full.content)
+
+    def fetch(
+        self, method: str, url: str, headers: pyqwest.Headers | None, content: bytes | None
+    ) -> pyqwest.FullResponse:
+        """Send a request, following same-origin 307/308 redirects; read the body, bounded.
+
+        Raises:
+            NotConnected: no connection could be established.
+            RedirectRefused: a redirect that is not followed.
+            ResponseTooLarge: the body is over the limit.
+            UnknownErrorCode: an error body with a code this version does not know.
+        """
+        hops = 0
+        while True:
+            response = self._send(pyqwest.SyncRequest(method, url, headers, content))
+            if response.status not in REDIRECT_STATUSES:
+                info = record(response.status, response.headers)
+                full = self._read(response)
+                if info is not None:
+                    info.body_read = True
+                return full
+            response.close()
+            url = self._policy.redirect_target(url, response.status, response.headers, hops)
+            hops += 1
+
+    def _send(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
+        first, event = self._cold.enter()
+        if event is not None and not first:
+            wait_turn(event)
+        with self._cold.sending(first, event):
+            return self._inner.execute_sync(request)
+
+    def _read(self, response: pyqwest.SyncResponse) -> pyqwest.FullResponse:
+        status, headers = response.status, response.headers
+        budget = Budget(self._policy.limit, status, headers)
+        try:
+            length = self._policy.declared(headers, status)
+            chunks = response.content
+            if length is None:
+                for chunk in chunks:
+                    budget.take(chunk)
+            else:
+                # Stop at the declared length instead of waiting for the end of the stream:
+                # every step here crosses into the transport's runtime and back.
+                got = 0
+                while got < length:
+                    try:
+                        chunk = next(chunks)
+                    except StopIteration:  # a cut body must not decode as a shorter one
+                        raise pyqwest.ReadError(
+                            f"the response body ended after {got} of its {length} bytes"
+                        ) from None
+                    budget.take(chunk)
+                    got += len(chunk)
+        except BaseException:
+            response.close()
+            raise
+        return pyqwest.FullResponse(status, headers, budget.body(), NO_TRAILERS)
