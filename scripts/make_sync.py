@@ -43,7 +43,6 @@ TOKENS = {
     "asend": "send",
     "anext": "next",
     "await_turn": "wait_turn",
-    "async_stub": "sync_stub",
     "asyncio": "time",  # asyncio.sleep -> time.sleep
     "_async": "_sync",  # imports of the other generated modules
     "execute": "execute_sync",  # pyqwest's transport protocols

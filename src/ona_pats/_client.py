@@ -54,13 +54,6 @@ class _Call:
         return delay
 
 
-def httpx_reader() -> _transport.URLReader:
-    """The URL reader of an ``httpx`` client (imported only when one is given)."""
-    from ._httpx import HTTPXReader
-
-    return HTTPXReader()
-
-
 class BaseClient:
     """What both clients share: configuration, headers, and the call decisions."""
 

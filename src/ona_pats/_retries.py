@@ -101,7 +101,7 @@ def retry_delay(
     """
     if attempt >= policy.max_retries:
         return None
-    if not is_retryable(level, exc.code) and not never_sent(exc):
+    if not is_retryable(level, exc.code) and not exc.never_sent:
         return None
     after = parse_retry_after(exc.headers.get("retry-after"))
     if after is not None and after <= MAX_RETRY_AFTER:
@@ -109,15 +109,6 @@ def retry_delay(
     if after is not None:
         return math.inf
     return backoff(attempt, policy, rand)
-
-
-def never_sent(exc: APIError) -> bool:
-    """Whether the call certainly never reached the server: its connection was not established.
-
-    Such a call is safe to retry whatever its method (a Create too). The transport decides it
-    (``_transport.NotConnected``); the error seam carries it as ``APIError.never_sent``.
-    """
-    return exc.never_sent
 
 
 def check_timeout(timeout: float | None) -> float | None:

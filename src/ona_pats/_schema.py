@@ -1,4 +1,5 @@
-"""Loads the generated gitpod.v1 modules, with a clear error when the schema collides.
+"""Loads the generated gitpod.v1 modules, with a clear error when the schema collides, and
+names each RPC's messages.
 
 protobuf's default descriptor pool is global to the process. The official ``gitpod-sdk``
 registers its own, different ``gitpod/v1/*.proto`` files under the same names; whichever
@@ -27,4 +28,28 @@ try:
 except TypeError as exc:  # protobuf: "Couldn't build proto file into descriptor pool"
     raise ImportError(f"{_COLLISION} (protobuf said: {exc})") from exc
 
-__all__ = ["identity_pb2", "pagination_pb2", "user_connect", "user_pb2", "validate_rules"]
+#: The request and response of each RPC, by short names (for annotations).
+CreateReq = user_pb2.CreatePersonalAccessTokenRequest
+CreateRes = user_pb2.CreatePersonalAccessTokenResponse
+GetReq = user_pb2.GetPersonalAccessTokenRequest
+GetRes = user_pb2.GetPersonalAccessTokenResponse
+ListReq = user_pb2.ListPersonalAccessTokensRequest
+ListRes = user_pb2.ListPersonalAccessTokensResponse
+DeleteReq = user_pb2.DeletePersonalAccessTokenRequest
+DeleteRes = user_pb2.DeletePersonalAccessTokenResponse
+
+__all__ = [
+    "CreateReq",
+    "CreateRes",
+    "DeleteReq",
+    "DeleteRes",
+    "GetReq",
+    "GetRes",
+    "ListReq",
+    "ListRes",
+    "identity_pb2",
+    "pagination_pb2",
+    "user_connect",
+    "user_pb2",
+    "validate_rules",
+]

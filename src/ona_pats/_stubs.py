@@ -8,20 +8,19 @@ The only module that touches ``UserServiceClient`` / ``UserServiceClientSync``. 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-import pyqwest
 from connectrpc.code import Code
 from connectrpc.codec import Codec
 from connectrpc.compat import google_protobuf_binary_codec
 from connectrpc.errors import ConnectError
-from connectrpc.interceptor import Interceptor, InterceptorSync
 from connectrpc.method import IdempotencyLevel
 from google.protobuf import descriptor_pb2
 from google.protobuf.message import Message
 
+from . import _schema
 from ._aliases import WireProtocol
 from ._auth import RequestHeaders
 from ._exceptions import ConfigurationError
@@ -31,6 +30,7 @@ from ._schema import user_connect, user_pb2
 Req = TypeVar("Req", bound=Message)
 Res = TypeVar("Res", bound=Message)
 Headers = Mapping[str, str]
+#: The generated clients (the generated names run the other way from httpx's).
 SyncStub = user_connect.UserServiceClientSync
 AsyncStub = user_connect.UserServiceClient
 _SERVICE = user_pb2.DESCRIPTOR.services_by_name["UserService"]
@@ -60,32 +60,23 @@ class Operation(Generic[Req, Res]):
         object.__setattr__(self, "level", _LEVELS[options.idempotency_level])
 
 
-_Create = user_pb2.CreatePersonalAccessTokenRequest
-_Created = user_pb2.CreatePersonalAccessTokenResponse
-_Get = user_pb2.GetPersonalAccessTokenRequest
-_Got = user_pb2.GetPersonalAccessTokenResponse
-_List = user_pb2.ListPersonalAccessTokensRequest
-_Listed = user_pb2.ListPersonalAccessTokensResponse
-_Delete = user_pb2.DeletePersonalAccessTokenRequest
-_Deleted = user_pb2.DeletePersonalAccessTokenResponse
-
 # The generated methods, sync then async: (stub, request, headers, timeout_ms, use_get).
-CREATE: Operation[_Create, _Created] = Operation(
+CREATE: Operation[_schema.CreateReq, _schema.CreateRes] = Operation(
     "CreatePersonalAccessToken",
     lambda s, r, h, t, _: s.create_personal_access_token(r, headers=h, timeout_ms=t),
     lambda s, r, h, t, _: s.create_personal_access_token(r, headers=h, timeout_ms=t),
 )
-GET: Operation[_Get, _Got] = Operation(
+GET: Operation[_schema.GetReq, _schema.GetRes] = Operation(
     "GetPersonalAccessToken",
     lambda s, r, h, t, g: s.get_personal_access_token(r, headers=h, timeout_ms=t, use_get=g),
     lambda s, r, h, t, g: s.get_personal_access_token(r, headers=h, timeout_ms=t, use_get=g),
 )
-LIST: Operation[_List, _Listed] = Operation(
+LIST: Operation[_schema.ListReq, _schema.ListRes] = Operation(
     "ListPersonalAccessTokens",
     lambda s, r, h, t, g: s.list_personal_access_tokens(r, headers=h, timeout_ms=t, use_get=g),
     lambda s, r, h, t, g: s.list_personal_access_tokens(r, headers=h, timeout_ms=t, use_get=g),
 )
-DELETE: Operation[_Delete, _Deleted] = Operation(
+DELETE: Operation[_schema.DeleteReq, _schema.DeleteRes] = Operation(
     "DeletePersonalAccessToken",
     lambda s, r, h, t, _: s.delete_personal_access_token(r, headers=h, timeout_ms=t),
     lambda s, r, h, t, _: s.delete_personal_access_token(r, headers=h, timeout_ms=t),
@@ -143,40 +134,3 @@ def codec_for(protocol: WireProtocol) -> Codec:
     if protocol == "json":
         return ProtoJSONCodec()
     raise ConfigurationError(f"protocol must be 'proto' or 'json', got {protocol!r}")
-
-
-def sync_stub(
-    base_url: str,
-    *,
-    codec: Codec,
-    http_client: pyqwest.SyncClient,
-    interceptors: Iterable[InterceptorSync],
-) -> user_connect.UserServiceClientSync:
-    """The generated sync client, with requests sent uncompressed (they are small).
-
-    The body limit is the transport's (``_transport.SyncTransport``), not connectrpc's.
-    """
-    return user_connect.UserServiceClientSync(
-        base_url,
-        codec=codec,
-        send_compression=None,
-        interceptors=interceptors,
-        http_client=http_client,
-    )
-
-
-def async_stub(
-    base_url: str,
-    *,
-    codec: Codec,
-    http_client: pyqwest.Client,
-    interceptors: Iterable[Interceptor],
-) -> user_connect.UserServiceClient:
-    """The generated async client, with requests sent uncompressed (they are small)."""
-    return user_connect.UserServiceClient(
-        base_url,
-        codec=codec,
-        send_compression=None,
-        interceptors=interceptors,
-        http_client=http_client,
-    )

@@ -331,50 +331,28 @@ class ColdStart(Generic[_E]):
         self._last = -float("inf")
         self._lock = threading.Lock()
 
-    def enter(self) -> tuple[bool, _E | None]:
-        """``(True, event)`` for the request that goes first (it must :meth:`leave`),
-        ``(False, event)`` for one that should wait for ``event``, ``(False, None)`` to go."""
+    def enter(self) -> tuple[_E | None, _E | None]:
+        """``(event, None)`` for a request that should wait for ``event``; ``(None, event)`` for
+        the request that goes first (it must :meth:`leave` with ``event``); ``(None, None)``
+        for one that goes at once."""
         if time.monotonic() - self._last <= DEFAULT_POOL_IDLE_TIMEOUT:
-            return False, None
+            return None, None
         with self._lock:
             if self._event is None:
                 self._event = self._new()
-                return True, self._event
-            return False, self._event
+                return None, self._event
+            return self._event, None
+
+    def leave(self, event: _E | None) -> None:
+        """The first request is answered (or failed): let the others go (``None``: not first)."""
+        if event is not None:
+            with self._lock:
+                self._event = None
+            event.set()
 
     def answered(self) -> None:
         """A response arrived: the pool holds a connection."""
         self._last = time.monotonic()
-
-    def leave(self, event: _E) -> None:
-        """The first request is answered (or failed): let the others go."""
-        with self._lock:
-            self._event = None
-        event.set()
-
-    def sending(self, first: bool, event: _E | None) -> _Sending[_E]:
-        """Around one send: a failed connection becomes :class:`NotConnected`, an answer warms
-        the pool, and the request that went first lets the others go."""
-        return _Sending(self, first, event)
-
-
-class _Sending(Generic[_E]):
-    __slots__ = ("_cold", "_event", "_first")
-
-    def __init__(self, cold: ColdStart[_E], first: bool, event: _E | None) -> None:
-        self._cold, self._first, self._event = cold, first, event
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
-        if self._first and self._event is not None:
-            self._cold.leave(self._event)
-        if kind is None:
-            self._cold.answered()
-        elif isinstance(exc, ConnectionError) and not isinstance(exc, TransportError):
-            # pyqwest: "If the connection fails"
-            raise NotConnected(f"could not connect: {exc}") from exc
 
 
 # --- what both transports decide (sans-I/O) --------------------------------------------------

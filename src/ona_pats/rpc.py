@@ -8,14 +8,14 @@ generated names run the other way from httpx's); ``UserServiceASGIApplication`` 
 
 from __future__ import annotations
 
-from ._schema import user_connect
-
-UserService = user_connect.UserService
-UserServiceSync = user_connect.UserServiceSync
-UserServiceClient = user_connect.UserServiceClient
-UserServiceClientSync = user_connect.UserServiceClientSync
-UserServiceASGIApplication = user_connect.UserServiceASGIApplication
-UserServiceWSGIApplication = user_connect.UserServiceWSGIApplication
+from ._gen.gitpod.v1.user_connect import (
+    UserService,
+    UserServiceASGIApplication,
+    UserServiceClient,
+    UserServiceClientSync,
+    UserServiceSync,
+    UserServiceWSGIApplication,
+)
 
 __all__ = [
     "UserService",

@@ -7,21 +7,20 @@ from ona_pats.types import PersonalAccessToken, Principal, Subject
 
 from __future__ import annotations
 
+from ._gen.gitpod.v1.identity_pb2 import Principal, Subject
+from ._gen.gitpod.v1.pagination_pb2 import PaginationRequest, PaginationResponse
+from ._gen.gitpod.v1.user_pb2 import (
+    CreatePersonalAccessTokenRequest,
+    CreatePersonalAccessTokenResponse,
+    DeletePersonalAccessTokenRequest,
+    DeletePersonalAccessTokenResponse,
+    GetPersonalAccessTokenRequest,
+    GetPersonalAccessTokenResponse,
+    ListPersonalAccessTokensRequest,
+    ListPersonalAccessTokensResponse,
+    PersonalAccessToken,
+)
 from ._schema import identity_pb2, pagination_pb2, user_pb2
-
-PaginationRequest = pagination_pb2.PaginationRequest
-PaginationResponse = pagination_pb2.PaginationResponse
-Principal = identity_pb2.Principal
-Subject = identity_pb2.Subject
-PersonalAccessToken = user_pb2.PersonalAccessToken
-CreatePersonalAccessTokenRequest = user_pb2.CreatePersonalAccessTokenRequest
-CreatePersonalAccessTokenResponse = user_pb2.CreatePersonalAccessTokenResponse
-GetPersonalAccessTokenRequest = user_pb2.GetPersonalAccessTokenRequest
-GetPersonalAccessTokenResponse = user_pb2.GetPersonalAccessTokenResponse
-ListPersonalAccessTokensRequest = user_pb2.ListPersonalAccessTokensRequest
-ListPersonalAccessTokensResponse = user_pb2.ListPersonalAccessTokensResponse
-DeletePersonalAccessTokenRequest = user_pb2.DeletePersonalAccessTokenRequest
-DeletePersonalAccessTokenResponse = user_pb2.DeletePersonalAccessTokenResponse
 
 #: The file descriptors of the schema, for reflection (``DESCRIPTOR.message_types_by_name``...).
 USER_FILE = user_pb2.DESCRIPTOR

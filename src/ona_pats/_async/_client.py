@@ -15,9 +15,10 @@ from connectrpc.interceptor import Interceptor
 
 from ona_pats import _results, _stubs, _transport
 from ona_pats._aliases import AsyncSleep, WireProtocol
-from ona_pats._client import BaseClient, httpx_reader
+from ona_pats._client import BaseClient
 from ona_pats._config import DEFAULT_MAX_RETRIES, DEFAULT_READ_MAX_BYTES, DEFAULT_TIMEOUT
 from ona_pats._exceptions import APIError, map_connect_errors
+from ona_pats._httpx import HTTPXReader
 from ona_pats._stubs import Operation, Req, Res
 
 from ._resources import AsyncUsers
@@ -86,7 +87,7 @@ class AsyncClient(BaseClient):
             use_get=use_get,
             default_headers=default_headers,
             allow_insecure_http=allow_insecure_http,
-            reader=None if http_client is None else httpx_reader(),
+            reader=None if http_client is None else HTTPXReader(),
         )
         self._sleep: AsyncSleep = asyncio.sleep if sleep is None else sleep
         self._owned_transport: pyqwest.HTTPTransport | None = None
@@ -99,11 +100,13 @@ class AsyncClient(BaseClient):
 
             inner = HTTPXAsyncTransport(http_client)
         transport = AsyncTransport(inner, read_max_bytes, self._reader)
-        self._stub = _stubs.async_stub(
+        # Requests are sent uncompressed (they are small); the body limit is the transport's.
+        self._stub = _stubs.AsyncStub(
             self._base_url,
             codec=self._codec,
-            http_client=_transport.AsyncHTTPClient(transport),
+            send_compression=None,
             interceptors=tuple(interceptors),
+            http_client=_transport.AsyncHTTPClient(transport),
         )
         self.users = AsyncUsers(self._call)
         """The ``users`` resource: ``client.users.pats``."""

@@ -16,6 +16,7 @@ from ona_pats._transport import (
     AsyncEvent,
     Budget,
     ColdStart,
+    NotConnected,
     Policy,
     URLReader,
     await_turn,
@@ -77,11 +78,17 @@ class AsyncTransport:
             hops += 1
 
     async def _send(self, request: pyqwest.Request) -> pyqwest.Response:
-        first, event = self._cold.enter()
-        if event is not None and not first:
-            await await_turn(event)
-        with self._cold.sending(first, event):
-            return await self._inner.execute(request)
+        wait, lead = self._cold.enter()
+        if wait is not None:
+            await await_turn(wait)
+        try:
+            response = await self._inner.execute(request)
+        except ConnectionError as exc:  # pyqwest: "If the connection fails"
+            raise NotConnected(f"could not connect: {exc}") from exc
+        finally:
+            self._cold.leave(lead)
+        self._cold.answered()
+        return response
 
     async def _read(self, response: pyqwest.Response) -> pyqwest.FullResponse:
         status, headers = response.status, response.headers

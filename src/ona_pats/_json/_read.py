@@ -18,6 +18,7 @@ import binascii
 import json
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
@@ -102,18 +103,13 @@ def _kind_error(expected: str, value: Any) -> MappingProblem:
     return MappingProblem(f"expected {expected}, got JSON {_json_type(value)}", value)
 
 
+_JSON_TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string"}
+_JSON_TYPES |= {list: "array", dict: "object", _DuplicateKeys: "object"}
+
+
 def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | dict):
-        return "array" if isinstance(value, list) else "object"
-    return f"value (a Python {type(value).__name__}, not JSON)"
+    found = _JSON_TYPES.get(type(value))
+    return found or f"value (a Python {type(value).__name__}, not JSON)"
 
 
 def _read_string(value: Any) -> str:
@@ -278,18 +274,20 @@ def _read_map_key(fd: FieldDescriptor) -> Convert:
     return read_int
 
 
-def _read_timestamp(value: Any) -> dict[str, int]:
-    if type(value) is not str:
-        raise _kind_error("an RFC 3339 string", value)
-    seconds, nanos = parse_timestamp(value)
-    return {"seconds": seconds, "nanos": nanos}
+def _read_text(parse: Callable[[str], tuple[int, int]], expected: str) -> Convert:
+    """A Timestamp's or a Duration's reader: its JSON string to its constructor arguments."""
+
+    def read(value: Any) -> dict[str, int]:
+        if type(value) is not str:
+            raise _kind_error(expected, value)
+        seconds, nanos = parse(value)
+        return {"seconds": seconds, "nanos": nanos}
+
+    return read
 
 
-def _read_duration(value: Any) -> dict[str, int]:
-    if type(value) is not str:
-        raise _kind_error('a duration string such as "1.5s"', value)
-    seconds, nanos = parse_duration(value)
-    return {"seconds": seconds, "nanos": nanos}
+_read_timestamp = _read_text(parse_timestamp, "an RFC 3339 string")
+_read_duration = _read_text(parse_duration, 'a duration string such as "1.5s"')
 
 
 def _read_field_mask(value: Any) -> dict[str, list[str]]:

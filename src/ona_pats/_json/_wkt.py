@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import TypeVar
 
 # Seconds since the epoch of 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z (timestamp.proto).
 TIMESTAMP_MIN_SECONDS = -62_135_596_800
@@ -49,6 +50,10 @@ _RFC3339 = re.compile(
 _DURATION = re.compile(r"(-?)([0-9]{1,20})(?:\.([0-9]*))?s")
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
 class MappingProblem(Exception):
     """A value breaks the JSON mapping; ``ona_pats._json`` adds the path and raises
     ``JSONMappingError``.
@@ -67,6 +72,14 @@ class MappingProblem(Exception):
         """This problem, one path segment further out (``.createdAt``, ``[3]``)."""
         self.segments.append(segment)
         return self
+
+
+def _remember(cache: dict[K, V], key: K, value: V) -> V:
+    """Keep ``value`` in a bounded cache (cleared when full) and return it."""
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
@@ -103,9 +116,7 @@ def _day_seconds(text: str, year: str, month: str, day: str) -> int:
             raise MappingProblem("no such date", text)
         seconds = _days_from_civil(y, mo, d) * 86_400
         if y >= 1:  # the fast path trusts cached dates to be in range; year 0 never is
-            if len(_DAY_SECONDS) >= _CACHE_SIZE:
-                _DAY_SECONDS.clear()
-            _DAY_SECONDS[ymd] = seconds
+            _remember(_DAY_SECONDS, ymd, seconds)
     return seconds
 
 
@@ -189,11 +200,9 @@ def format_timestamp(seconds: int, nanos: int) -> str:
 def _date_prefix(days: int) -> str:
     """``"YYYY-MM-DDT"`` of a day since the epoch, cached."""
     # date covers exactly years 1..9999; isoformat() zero-pads the year to 4 digits.
-    prefix = f"{(_EPOCH_DATE + timedelta(days=days)).isoformat()}T"
-    if len(_DATE_PREFIX_CACHE) >= _CACHE_SIZE:
-        _DATE_PREFIX_CACHE.clear()
-    _DATE_PREFIX_CACHE[days] = prefix
-    return prefix
+    return _remember(
+        _DATE_PREFIX_CACHE, days, f"{(_EPOCH_DATE + timedelta(days=days)).isoformat()}T"
+    )
 
 
 def parse_duration(text: str) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from ona_pats._transport import (
     REDIRECT_STATUSES,
     Budget,
     ColdStart,
+    NotConnected,
     Policy,
     SyncEvent,
     URLReader,
@@ -78,11 +79,17 @@ class SyncTransport:
             hops += 1
 
     def _send(self, request: pyqwest.SyncRequest) -> pyqwest.SyncResponse:
-        first, event = self._cold.enter()
-        if event is not None and not first:
-            wait_turn(event)
-        with self._cold.sending(first, event):
-            return self._inner.execute_sync(request)
+        wait, lead = self._cold.enter()
+        if wait is not None:
+            wait_turn(wait)
+        try:
+            response = self._inner.execute_sync(request)
+        except ConnectionError as exc:  # pyqwest: "If the connection fails"
+            raise NotConnected(f"could not connect: {exc}") from exc
+        finally:
+            self._cold.leave(lead)
+        self._cold.answered()
+        return response
 
     def _read(self, response: pyqwest.SyncResponse) -> pyqwest.FullResponse:
         status, headers = response.status, response.headers

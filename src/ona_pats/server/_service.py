@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import sqlite3
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from connectrpc.request import RequestContext
+from google.protobuf.message import Message
 
+from ona_pats import _schema
 from ona_pats._schema import pagination_pb2, user_pb2
 
 from . import _pagination, _validation
@@ -45,16 +46,9 @@ AUTHENTICATED: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
     "ona_pats_authenticated", default=None
 )
 _BEARER = "bearer"
-_Handler = TypeVar("_Handler", bound=Callable[..., Awaitable[Any]])
+_Req = TypeVar("_Req", bound=Message)
+_Res = TypeVar("_Res", bound=Message)
 
-_CreateReq = user_pb2.CreatePersonalAccessTokenRequest
-_CreateRes = user_pb2.CreatePersonalAccessTokenResponse
-_GetReq = user_pb2.GetPersonalAccessTokenRequest
-_GetRes = user_pb2.GetPersonalAccessTokenResponse
-_ListReq = user_pb2.ListPersonalAccessTokensRequest
-_ListRes = user_pb2.ListPersonalAccessTokensResponse
-_DeleteReq = user_pb2.DeletePersonalAccessTokenRequest
-_DeleteRes = user_pb2.DeletePersonalAccessTokenResponse
 _Ctx = RequestContext[Any, Any]
 
 
@@ -72,24 +66,6 @@ def connect_error(exc: StoreError) -> ConnectError:
     return ConnectError(_CODES[type(exc)], str(exc))
 
 
-def _database_errors(handler: _Handler) -> _Handler:
-    """Report the store's refusals and SQLite failures as Connect errors."""
-
-    @functools.wraps(handler)
-    async def wrapper(self: Any, request: Any, ctx: RequestContext[Any, Any]) -> Any:
-        try:
-            return await handler(self, request, ctx)
-        except StoreError as exc:
-            raise connect_error(exc) from None
-        except sqlite3.OperationalError as exc:  # locked or busy beyond busy_timeout
-            ctx.response_headers["retry-after"] = str(RETRY_AFTER_S)
-            raise ConnectError(Code.UNAVAILABLE, "the token database is busy; retry") from exc
-        except sqlite3.Error as exc:
-            raise ConnectError(Code.INTERNAL, "the token database failed") from exc
-
-    return wrapper  # type: ignore[return-value]
-
-
 class UserService:
     """The PAT methods of ``gitpod.v1.UserService`` over a :class:`Store`.
 
@@ -100,49 +76,65 @@ class UserService:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    @_database_errors
-    async def create_personal_access_token(self, request: _CreateReq, ctx: _Ctx) -> _CreateRes:
+    async def create_personal_access_token(
+        self, request: _schema.CreateReq, ctx: _Ctx
+    ) -> _schema.CreateRes:
         """Create a token and return its secret, the only time it is ever sent."""
-        return await asyncio.to_thread(self._create, _bearer(ctx), request)
+        return await self._run(self._create, request, ctx)
 
-    def _create(self, bearer: str, request: _CreateReq) -> _CreateRes:
-        caller = self._caller(bearer)
-        _validation.check(request)
-        user_id = request.user_id
+    async def get_personal_access_token(self, request: _schema.GetReq, ctx: _Ctx) -> _schema.GetRes:
+        """Return one token's metadata, never its secret."""
+        return await self._run(self._get, request, ctx)
+
+    async def list_personal_access_tokens(
+        self, request: _schema.ListReq, ctx: _Ctx
+    ) -> _schema.ListRes:
+        """Return one page of the tokens the caller may see, in creation order."""
+        return await self._run(self._list, request, ctx)
+
+    async def delete_personal_access_token(
+        self, request: _schema.DeleteReq, ctx: _Ctx
+    ) -> _schema.DeleteRes:
+        """Delete (revoke) one token."""
+        return await self._run(self._delete, request, ctx)
+
+    async def _run(self, work: Callable[[Caller, _Req], _Res], request: _Req, ctx: _Ctx) -> _Res:
+        """Authenticate, validate, then ``work`` in a worker thread (which sees this context's
+        variables); the store's refusals and SQLite failures become Connect errors."""
+        bearer = _bearer(ctx)
+
+        def run() -> _Res:
+            caller = self._caller(bearer)
+            _validation.check(request)
+            return work(caller, request)
+
+        try:
+            return await asyncio.to_thread(run)
+        except StoreError as exc:
+            raise connect_error(exc) from None
+        except sqlite3.OperationalError as exc:  # locked or busy beyond busy_timeout
+            ctx.response_headers["retry-after"] = str(RETRY_AFTER_S)
+            raise ConnectError(Code.UNAVAILABLE, "the token database is busy; retry") from exc
+        except sqlite3.Error as exc:
+            raise ConnectError(Code.INTERNAL, "the token database failed") from exc
+
+    def _create(self, caller: Caller, request: _schema.CreateReq) -> _schema.CreateRes:
         lifetime = _validation.valid_for_ns(request.valid_for, request.HasField("valid_for"))
         issued = self._store.create(
             caller,
-            user_id=user_id,
+            user_id=request.user_id,
             description=_validation.description(request.description),
             valid_for_ns=lifetime,
             read_only=request.read_only,
         )
         return user_pb2.CreatePersonalAccessTokenResponse(token=issued.token)
 
-    @_database_errors
-    async def get_personal_access_token(self, request: _GetReq, ctx: _Ctx) -> _GetRes:
-        """Return one token's metadata, never its secret."""
-        return await asyncio.to_thread(self._get, _bearer(ctx), request)
-
-    def _get(self, bearer: str, request: _GetReq) -> _GetRes:
-        caller = self._caller(bearer)
-        _validation.check(request)
+    def _get(self, caller: Caller, request: _schema.GetReq) -> _schema.GetRes:
         pat_id = request.personal_access_token_id
         return user_pb2.GetPersonalAccessTokenResponse(pat=self._store.get(caller, pat_id))
 
-    @_database_errors
-    async def list_personal_access_tokens(self, request: _ListReq, ctx: _Ctx) -> _ListRes:
-        """Return one page of the tokens the caller may see, in creation order."""
-        return await asyncio.to_thread(self._list, _bearer(ctx), request, QUERY_PARAMS.get())
-
-    def _list(
-        self,
-        bearer: str,
-        request: _ListReq,
-        query: Mapping[str, Sequence[str]],
-    ) -> _ListRes:
-        caller = self._caller(bearer)
-        _validation.check(request)
+    def _list(self, caller: Caller, request: _schema.ListReq) -> _schema.ListRes:
+        query = QUERY_PARAMS.get()
         size = _validation.page_size(request.pagination.page_size, query)
         token, token_field = _validation.page_token(request.pagination.token, query)
         users = listing_filter(caller, list(request.filter.user_ids))
@@ -160,16 +152,8 @@ class UserService:
             personal_access_tokens=items[:size],
         )
 
-    @_database_errors
-    async def delete_personal_access_token(self, request: _DeleteReq, ctx: _Ctx) -> _DeleteRes:
-        """Delete (revoke) one token."""
-        return await asyncio.to_thread(self._delete, _bearer(ctx), request)
-
-    def _delete(self, bearer: str, request: _DeleteReq) -> _DeleteRes:
-        caller = self._caller(bearer)
-        _validation.check(request)
-        pat_id = request.personal_access_token_id
-        self._store.delete(caller, pat_id)
+    def _delete(self, caller: Caller, request: _schema.DeleteReq) -> _schema.DeleteRes:
+        self._store.delete(caller, request.personal_access_token_id)
         return user_pb2.DeletePersonalAccessTokenResponse()
 
     def _caller(self, bearer: str) -> Caller:
