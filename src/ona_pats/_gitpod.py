@@ -78,13 +78,13 @@ def _with_datetimes(data: dict[str, Any], message: Any) -> dict[str, Any]:
     return data
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True)
 class Subject(_Model):
     """Who created a token: ``id`` (a UUID) and ``principal`` (the enum's name)."""
 
     id: str | None
     principal: str | None
-    _message: identity_pb2.Subject = field(compare=False)
+    _message: identity_pb2.Subject = field(compare=False, repr=False)
 
     @classmethod
     def from_message(cls, message: identity_pb2.Subject) -> Subject:
@@ -92,11 +92,8 @@ class Subject(_Model):
         principal = identity_pb2.Principal.Name(message.principal)
         return cls(id=message.id, principal=principal, _message=message)
 
-    def __repr__(self) -> str:
-        return f"Subject(id={self.id!r}, principal={self.principal!r})"
 
-
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True)
 class PersonalAccessToken(_Model):
     """A personal access token's metadata, typed as the API reference documents it."""
 
@@ -108,7 +105,7 @@ class PersonalAccessToken(_Model):
     expires_at: datetime | None
     last_used: datetime | None
     read_only: bool | None
-    _message: user_pb2.PersonalAccessToken = field(compare=False)
+    _message: user_pb2.PersonalAccessToken = field(compare=False, repr=False)
 
     @classmethod
     def from_message(cls, message: user_pb2.PersonalAccessToken) -> PersonalAccessToken:
@@ -124,12 +121,6 @@ class PersonalAccessToken(_Model):
             last_used=optional_datetime(message, "last_used"),
             read_only=message.read_only,
             _message=message,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"PersonalAccessToken(id={self.id!r}, user_id={self.user_id!r}, "
-            f"description={self.description!r}, expires_at={self.expires_at!r})"
         )
 
 
