@@ -1,13 +1,15 @@
 """The transport layer: every fact about URLs, redirects, bodies and connections.
 
-Everything here decides with the rules of the component that acts on the decision:
+Everything here is decided without I/O; the transports that act on it (``AsyncTransport`` in
+``_async/_transport.py``, ``SyncTransport`` generated from it) only send and read. Each fact is
+decided with the rules of the component that acts on it:
 
 - A URL's origin is read with the default transport's own parser (pyqwest, the WHATWG rules
   of the Rust ``url`` crate) and the URL is then sent exactly as that parser serialized it, so
   the origin checked is the origin connected to. With a caller's httpx client, httpx's reading
   of that serialization must agree too. URLs with characters on which parsers are known to
   disagree (backslashes, whitespace, control and non-ASCII characters) are refused outright.
-- Redirects (307/308 only) are followed here, within the origin of the request, with the same
+- Redirects (307/308 only) are followed within the origin of the request, with the same
   method, headers and body; anything else is refused (:class:`RedirectRefused`).
 - A response body is bounded once: a declared ``Content-Length`` over the limit fails before
   anything is read, and a body without one (chunked or decompressed) is read chunk by chunk up
